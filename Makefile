@@ -1,0 +1,93 @@
+# lockkit: solo, lockdev, flockrun.  Plain GNU make.
+
+VERSION    = 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+DESTDIR   ?=
+
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+CFLAGS    ?= -O2 -g
+WARNFLAGS ?= -std=c11 -Wall -Wextra -Werror
+HARDEN    ?= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+LDHARDEN  ?= -pie -Wl,-z,relro,-z,now
+BSD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbsd-overlay 2>/dev/null)
+BSD_LIBS   := $(shell $(PKG_CONFIG) --libs libbsd-overlay 2>/dev/null)
+
+# SANITIZE=1 builds into separate objects and bin-san/, so a sanitized and
+# a plain build never mix.
+ifeq ($(SANITIZE),1)
+SAN_FLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=all
+HARDEN     = -fPIE
+SFX        = -san
+endif
+
+ALL_CFLAGS  = $(WARNFLAGS) $(CFLAGS) $(HARDEN) $(SAN_FLAGS) \
+              -D_GNU_SOURCE -DLOCKKIT_VERSION='"$(VERSION)"' \
+              $(BSD_CFLAGS) -Ilib $(CPPFLAGS)
+ALL_LDFLAGS = $(LDHARDEN) $(SAN_FLAGS) $(LDFLAGS)
+
+TOOLS    = flockrun
+LIBSRC   = $(wildcard lib/*.c)
+LIBOBJ   = $(LIBSRC:.c=$(SFX).o)
+LIBA     = lib/liblockkit$(SFX).a
+BIN      = bin$(SFX)
+PROGS    = $(TOOLS:%=$(BIN)/%)
+UNITSRC  = $(wildcard tests/unit/*.c)
+UNITS    = $(UNITSRC:tests/unit/%.c=$(BIN)/unit-%)
+MANS     = $(TOOLS:%=man/%.1)
+DEBPKGS  = build-essential pkg-config libbsd-dev bats bats-support \
+           bats-assert bats-file mandoc util-linux
+
+.PHONY: all check deps install uninstall clean lint
+.SECONDARY:
+all: $(PROGS) $(LIBA)
+
+%$(SFX).o: %.c $(wildcard lib/*.h)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIBOBJ)
+	rm -f $@
+	$(AR) rcs $@ $(LIBOBJ)
+
+$(BIN)/%: cmd/%$(SFX).o $(LIBA)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(BSD_LIBS)
+
+$(BIN)/unit-%: tests/unit/%$(SFX).o $(LIBA)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(BSD_LIBS)
+
+# Builds everything, runs the C unit tests and every bats file, and ends
+# with one line "N passed, N failed".
+check: $(PROGS) $(UNITS)
+	LOCKKIT_BIN=$(CURDIR)/$(BIN) tests/run $(UNITS) tests/*.bats
+
+lint:
+	mandoc -Tlint -Wwarning $(MANS)
+
+# Installs what building and testing need, from Debian; refreshes the
+# package lists first only when something is missing.
+deps:
+	@missing=; for p in $(DEBPKGS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+	    grep -q 'install ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	fi
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)
+	install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man1
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) \
+	    $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
+
+clean:
+	rm -rf bin bin-san lib/*.o lib/*.a cmd/*.o tests/unit/*.o

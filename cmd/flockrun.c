@@ -1,0 +1,351 @@
+/*
+ * flockrun: run a command while holding a flock(2), OFD or POSIX record
+ * lock on one or more files; a superset of util-linux flock(1) that also
+ * takes byte ranges, tests locks and names their holders.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <paths.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "deadline.h"
+#include "exitcode.h"
+#include "filelock.h"
+#include "parse.h"
+#include "version.h"
+
+#define MAXHOLDERS	16
+
+enum {
+	OPT_ALSO = 256, OPT_FCNTL, OPT_FD, OPT_LENGTH, OPT_REMOVE, OPT_START,
+	OPT_TEST, OPT_VERBOSE
+};
+
+static const struct option longopts[] = {
+	{ "also",		required_argument,	NULL, OPT_ALSO },
+	{ "close",		no_argument,		NULL, 'o' },
+	{ "conflict-exit-code",	required_argument,	NULL, 'E' },
+	{ "exclusive",		no_argument,		NULL, 'x' },
+	{ "fcntl",		optional_argument,	NULL, OPT_FCNTL },
+	{ "fd",			required_argument,	NULL, OPT_FD },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "length",		required_argument,	NULL, OPT_LENGTH },
+	{ "nb",			no_argument,		NULL, 'n' },
+	{ "no-fork",		no_argument,		NULL, 'F' },
+	{ "nonblock",		no_argument,		NULL, 'n' },
+	{ "remove",		no_argument,		NULL, OPT_REMOVE },
+	{ "shared",		no_argument,		NULL, 's' },
+	{ "start",		required_argument,	NULL, OPT_START },
+	{ "test",		no_argument,		NULL, OPT_TEST },
+	{ "timeout",		required_argument,	NULL, 'w' },
+	{ "unlock",		no_argument,		NULL, 'u' },
+	{ "verbose",		no_argument,		NULL, OPT_VERBOSE },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ "wait",		required_argument,	NULL, 'w' },
+	{ NULL,			0,			NULL, 0 }
+};
+
+static const char synopsis[] =
+"usage: flockrun [-eFhnosuVx] [-E code] [-w secs] [--also file] [--fcntl[=ofd|posix]]\n"
+"                [--length n] [--remove] [--start n] [--test] [--verbose]\n"
+"                file | dir command [arg ...]\n"
+"       flockrun [options] file | dir -c command-string\n"
+"       flockrun [options] fd\n"
+"       flockrun [options] --fd fd command [arg ...]\n";
+
+static const char options[] =
+"\n"
+"  -s, --shared              take a shared (read) lock\n"
+"  -x, -e, --exclusive       take an exclusive (write) lock (default)\n"
+"  -u, --unlock              remove a lock (on an inherited fd)\n"
+"  -n, --nb, --nonblock      fail at once rather than wait\n"
+"  -w, --wait, --timeout S   wait at most S seconds (fractional; 0 is -n)\n"
+"  -E, --conflict-exit-code N  exit N on conflict or timeout (default 1)\n"
+"  -o, --close               close the lock fd before running the command\n"
+"  -F, --no-fork             exec the command in place of flockrun\n"
+"  -c, --command STRING      run STRING with $SHELL -c (after file)\n"
+"      --fcntl[=ofd|posix]   take an fcntl lock (default ofd) not flock\n"
+"      --start N             byte range start (implies --fcntl)\n"
+"      --length N            byte range length; 0 to EOF, < 0 before start\n"
+"      --fd FD               lock inherited descriptor FD, run command\n"
+"      --also FILE           lock FILE too (repeatable; fixed global order)\n"
+"      --remove              delete the lock file(s) when done\n"
+"      --test                take no lock; say who holds it\n"
+"      --verbose             report holders, wait time and the command\n"
+"  -h, --help                print this help\n"
+"  -V, --version             print the version\n";
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fputs(synopsis, stderr);
+	exit(LK_EXIT_USAGE);
+}
+
+static int
+parse_fd(const char *s)
+{
+	const char *errstr;
+	int fd;
+
+	fd = (int)strtonum(s, 0, INT_MAX, &errstr);
+	if (errstr != NULL)
+		errx(LK_EXIT_USAGE, "bad file descriptor '%s': %s", s, errstr);
+	return fd;
+}
+
+static off_t
+parse_offset(const char *opt, const char *s, bool allow_negative)
+{
+	const char *errstr;
+	off_t v;
+
+	if (parse_size(s, allow_negative, &v, &errstr) == -1)
+		errx(LK_EXIT_USAGE, "invalid %s '%s': %s", opt, s, errstr);
+	return v;
+}
+
+/* Report every holder of a lock we would want; 0 if it is free now. */
+static int
+test_locks(struct filelock *fl, size_t n, const struct lockreq *req,
+    int conflict)
+{
+	struct holder h[MAXHOLDERS];
+	size_t i;
+	int k, j, rv = LK_EXIT_OK;
+
+	for (i = 0; i < n; i++) {
+		if ((k = filelock_test(&fl[i], req, h, MAXHOLDERS)) == -1)
+			err(LK_EXIT_OSERR, "%s: cannot test lock",
+			    fl[i].path ? fl[i].path : "fd");
+		for (j = 0; j < k; j++)
+			holder_print(stdout, &h[j]);
+		if (k > 0)
+			rv = conflict;
+	}
+	if (fflush(stdout) != 0)
+		err(LK_EXIT_OSERR, "stdout");
+	return rv;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct lockreq req = { LOCK_KIND_FLOCK, false, 0, 0 };
+	struct filelock *fl;
+	struct deadline dl;
+	struct timespec wait, t0;
+	const char *errstr, *shell;
+	char **also = NULL, **cmd = NULL, *shcmd[4];
+	bool fcntl_set = false, range_set = false, nonblock = false,
+	    unlock = false, closefd = false, nofork = false, verbose = false,
+	    test = false, remove = false, have_wait = false;
+	size_t nalso = 0, nfl = 0, i;
+	int ch, conflict = LK_EXIT_CONFLICT, fdopt = -1, rv, status = 0;
+	int *fds;
+
+	while ((ch = getopt_long(argc, argv, "+eE:FhnosuVw:x", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'E':
+			conflict = (int)strtonum(optarg, 0, 255, &errstr);
+			if (errstr != NULL)
+				errx(LK_EXIT_USAGE, "invalid conflict exit code "
+				    "'%s': %s (expected 0 to 255)", optarg,
+				    errstr);
+			break;
+		case 'F':
+			nofork = true;
+			break;
+		case 'h':
+			fputs(synopsis, stdout);
+			fputs(options, stdout);
+			return fflush(stdout) == 0 ? LK_EXIT_OK : LK_EXIT_OSERR;
+		case 'n':
+			nonblock = true;
+			break;
+		case 'o':
+			closefd = true;
+			break;
+		case 's':
+			req.shared = true;
+			break;
+		case 'u':
+			unlock = true;
+			break;
+		case 'V':
+			print_version();
+		case 'w':
+			if (parse_duration(optarg, false, &wait, &errstr) == -1)
+				errx(LK_EXIT_USAGE, "invalid timeout '%s': %s",
+				    optarg, errstr);
+			have_wait = true;
+			break;
+		case 'e':
+		case 'x':
+			req.shared = false;
+			break;
+		case OPT_ALSO:
+			if ((also = reallocarray(also, nalso + 1,
+			    sizeof(*also))) == NULL)
+				err(LK_EXIT_OSERR, NULL);
+			also[nalso++] = optarg;
+			break;
+		case OPT_FCNTL:
+			fcntl_set = true;
+			if (optarg == NULL || strcmp(optarg, "ofd") == 0)
+				req.kind = LOCK_KIND_OFD;
+			else if (strcmp(optarg, "posix") == 0)
+				req.kind = LOCK_KIND_POSIX;
+			else
+				errx(LK_EXIT_USAGE, "invalid --fcntl '%s': "
+				    "expected ofd or posix", optarg);
+			break;
+		case OPT_FD:
+			fdopt = parse_fd(optarg);
+			break;
+		case OPT_LENGTH:
+			req.len = parse_offset("length", optarg, true);
+			range_set = true;
+			break;
+		case OPT_REMOVE:
+			remove = true;
+			break;
+		case OPT_START:
+			req.start = parse_offset("start", optarg, false);
+			range_set = true;
+			break;
+		case OPT_TEST:
+			test = true;
+			break;
+		case OPT_VERBOSE:
+			verbose = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	/* Operands: [file] [command ... | -c string], or a lone fd. */
+	if (fdopt == -1 && argc == 0)
+		errx(LK_EXIT_USAGE, "requires file descriptor, file or "
+		    "directory");
+	if (fdopt == -1 && argc == 1 && !test)
+		fdopt = parse_fd(argv[0]);
+	else if (fdopt == -1) {
+		nfl = 1;
+		argc--;
+		argv++;
+	}
+	if (argc > 0 && (strcmp(argv[0], "-c") == 0 ||
+	    strcmp(argv[0], "--command") == 0)) {
+		if (argc != 2)
+			errx(LK_EXIT_USAGE, "%s requires exactly one command "
+			    "argument", argv[0]);
+		shell = getenv("SHELL");
+		shcmd[0] = (char *)(shell != NULL && *shell != '\0' ? shell :
+		    _PATH_BSHELL);
+		shcmd[1] = (char *)"-c";
+		shcmd[2] = argv[1];
+		shcmd[3] = NULL;
+		cmd = shcmd;
+	} else if (argc > 0 && (nfl == 1 || fdopt != -1))
+		cmd = argv;
+
+	if (range_set && !fcntl_set)
+		req.kind = LOCK_KIND_OFD;
+	if (req.len < 0 && req.start + req.len < 0)
+		errx(LK_EXIT_USAGE, "byte range starts before byte 0");
+	if (nofork && closefd)
+		errx(LK_EXIT_USAGE, "the --no-fork and --close options are "
+		    "incompatible");
+	if (remove && (nofork || test || nfl == 0))
+		errx(LK_EXIT_USAGE, "--remove needs a file, a command, and "
+		    "neither --no-fork nor --test");
+	if (test && (cmd != NULL || unlock))
+		errx(LK_EXIT_USAGE, "--test takes no command and no --unlock");
+	if (req.kind == LOCK_KIND_POSIX && cmd == NULL && !test && !unlock)
+		errx(LK_EXIT_USAGE, "a POSIX lock on a descriptor ends with "
+		    "flockrun; use --fcntl=ofd");
+	if (have_wait && wait.tv_sec == 0 && wait.tv_nsec == 0)
+		nonblock = true;
+
+	nfl += nalso;
+	if ((fl = calloc(nfl + 1, sizeof(*fl))) == NULL ||
+	    (fds = calloc(nfl + 1, sizeof(*fds))) == NULL)
+		err(LK_EXIT_OSERR, NULL);
+	nfl = 0;
+	if (fdopt != -1)
+		filelock_use_fd(&fl[nfl++], fdopt);
+	else {
+		if (test && access(argv[-1], F_OK) == -1 && errno == ENOENT)
+			return LK_EXIT_OK;	/* no file, no holder */
+		filelock_open(&fl[nfl++], argv[-1], &req);
+	}
+	for (i = 0; i < nalso; i++) {
+		if (test && access(also[i], F_OK) == -1 && errno == ENOENT)
+			continue;
+		filelock_open(&fl[nfl++], also[i], &req);
+	}
+
+	if (test)
+		return test_locks(fl, nfl, &req, conflict);
+	if (unlock) {
+		for (i = 0; i < nfl; i++)
+			if (filelock_unlock(&fl[i], &req) == -1)
+				err(exit_for_lock(errno), "%s: cannot unlock",
+				    fl[i].path ? fl[i].path : argv[0]);
+	} else {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		deadline_start(&dl, have_wait ? &wait : NULL);
+		for (;;) {
+			rv = filelock_acquire(fl, nfl, &req, &dl, nonblock,
+			    verbose, &status);
+			if (rv == FL_ERROR)
+				return status;
+			if (rv != 0) {
+				if (verbose)
+					warnx(rv == FL_TIMEOUT ? "timeout while "
+					    "waiting to get lock" :
+					    "failed to get lock");
+				return conflict;
+			}
+			if (!remove || filelock_still_named(fl, nfl))
+				break;
+			/*
+			 * The previous holder removed the file while it held
+			 * it: we locked an unnamed inode that a newcomer will
+			 * not see.  Drop it and lock what the name is now.
+			 */
+			filelock_release(fl, nfl, &req);
+			filelock_reopen(fl, nfl, &req);
+		}
+		if (verbose)
+			warnx("getting lock took %.6f seconds",
+			    elapsed_since(&t0));
+	}
+	if (cmd == NULL)
+		return LK_EXIT_OK;
+
+	if (verbose)
+		warnx("executing %s", cmd[0]);
+	if (nofork)
+		child_exec(cmd);
+	for (i = 0; i < nfl; i++)
+		fds[i] = fl[i].fd;
+	status = child_run(cmd, fds, closefd ? nfl : 0);
+	if (remove)
+		filelock_remove(fl, nfl, &req);
+	return status;
+}

@@ -1,0 +1,24 @@
+/*
+ * Running a command in a child process while the caller keeps something
+ * (a lock) that must outlive it, with signals forwarded to the child.
+ */
+#ifndef LOCKKIT_CHILD_H
+#define LOCKKIT_CHILD_H
+
+#include <stddef.h>
+
+/*
+ * Fork, close the nclose descriptors in closefds in the child, and exec
+ * argv (searching PATH).  While the child runs, SIGHUP, SIGINT, SIGQUIT,
+ * SIGTERM, SIGUSR1 and SIGUSR2 sent to the caller are passed on to it;
+ * SIGINT and SIGQUIT typed at a terminal already reach the whole process
+ * group and are not sent twice.  Returns the child's status as an exit
+ * status (exit_for_wait()); if the exec fails, the child prints why and
+ * exits with exit_for_exec().  On fork failure, exits via err().
+ */
+int	child_run(char *const argv[], const int *closefds, size_t nclose);
+
+/* Exec argv in place; on failure print why and exit exit_for_exec(). */
+void	child_exec(char *const argv[]) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,378 @@
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exitcode.h"
+#include "filelock.h"
+
+#define MAXHOLDERS	8
+
+static const char *
+name(const struct filelock *f, char *buf, size_t len)
+{
+	if (f->path != NULL)
+		return f->path;
+	snprintf(buf, len, "fd %d", f->fd);
+	return buf;
+}
+
+/* The request's inclusive byte range, as /proc/locks shows ranges. */
+static void
+range(const struct lockreq *r, off_t *start, off_t *end)
+{
+	if (r->kind == LOCK_KIND_FLOCK) {
+		*start = 0;
+		*end = -1;
+	} else if (r->len > 0) {
+		*start = r->start;
+		*end = r->start + r->len - 1;
+	} else if (r->len == 0) {
+		*start = r->start;
+		*end = -1;
+	} else {
+		*start = r->start + r->len;
+		*end = r->start - 1;
+	}
+}
+
+static int
+open_mode(const struct lockreq *r)
+{
+	/* fcntl's F_WRLCK needs a descriptor open for writing. */
+	return r->kind != LOCK_KIND_FLOCK && !r->shared ? O_RDWR : O_RDONLY;
+}
+
+static int
+open_path(const char *path, int *mode)
+{
+	int fd;
+
+	fd = open(path, *mode | O_NOCTTY | O_CREAT, 0666);
+	/* Linux refuses O_CREAT on a directory, though it would be a no-op. */
+	if (fd == -1 && errno == EISDIR) {
+		*mode = O_RDONLY;
+		fd = open(path, O_RDONLY | O_NOCTTY);
+	} else if (fd == -1 && *mode == O_RDWR &&
+	    (errno == EACCES || errno == EROFS || errno == ETXTBSY)) {
+		/* Lock may still fail; it will then say write access is needed. */
+		*mode = O_RDONLY;
+		fd = open(path, O_RDONLY | O_NOCTTY);
+	}
+	return fd;
+}
+
+void
+filelock_open(struct filelock *f, const char *path, const struct lockreq *r)
+{
+	memset(f, 0, sizeof(*f));
+	f->path = path;
+	f->oflags = open_mode(r);
+	if ((f->fd = open_path(path, &f->oflags)) == -1) {
+		int e = errno;
+
+		warn("%s: cannot open", path);
+		exit(exit_for_open(e));
+	}
+	if (fstat(f->fd, &f->st) == -1)
+		err(LK_EXIT_OSERR, "%s: fstat", path);
+}
+
+void
+filelock_use_fd(struct filelock *f, int fd)
+{
+	int fl;
+
+	memset(f, 0, sizeof(*f));
+	f->fd = fd;
+	if ((fl = fcntl(fd, F_GETFL)) == -1 || fstat(fd, &f->st) == -1)
+		err(LK_EXIT_LOCKFAIL, "%d", fd);
+	f->oflags = fl & O_ACCMODE;
+}
+
+static int
+lock_call(const struct filelock *f, const struct lockreq *r, int type,
+    bool block)
+{
+	struct flock l;
+	int cmd;
+
+	if (r->kind == LOCK_KIND_FLOCK)
+		return flock(f->fd, type | (block ? 0 : LOCK_NB));
+	memset(&l, 0, sizeof(l));	/* OFD locks require l_pid == 0 */
+	l.l_type = type == LOCK_UN ? F_UNLCK : type == LOCK_SH ? F_RDLCK :
+	    F_WRLCK;
+	l.l_whence = SEEK_SET;
+	l.l_start = r->start;
+	l.l_len = r->len;
+	if (r->kind == LOCK_KIND_OFD)
+		cmd = block ? F_OFD_SETLKW : F_OFD_SETLK;
+	else
+		cmd = block ? F_SETLKW : F_SETLK;
+	return fcntl(f->fd, cmd, &l);
+}
+
+static bool
+is_conflict(int e)
+{
+	return e == EWOULDBLOCK || e == EAGAIN || e == EACCES;
+}
+
+/* Print why a lock call failed and return its exit status. */
+static int
+lock_failed(const struct filelock *f, const struct lockreq *r, int e)
+{
+	char buf[32];
+	const char *n = name(f, buf, sizeof(buf));
+
+	if (e == EDEADLK)
+		warnx("%s: cannot lock: would deadlock", n);
+	else if (e == ENOLCK)
+		warnx("%s: cannot lock: no locks available "
+		    "(on NFS, is the lock daemon running?)", n);
+	else if (e == EBADF && r->kind != LOCK_KIND_FLOCK && !r->shared &&
+	    (f->oflags & O_ACCMODE) == O_RDONLY)
+		warnx("%s: cannot take an exclusive fcntl lock: "
+		    "needs write access", n);
+	else
+		warnx("%s: cannot lock: %s", n, strerror(e));
+	return exit_for_lock(e);
+}
+
+static void
+say_holders(const struct filelock *f, const struct lockreq *r)
+{
+	struct holder h[MAXHOLDERS];
+	char buf[32];
+	int i, n;
+
+	n = filelock_test(f, r, h, MAXHOLDERS);
+	for (i = 0; i < n; i++)
+		warnx("%s: held by pid %d (%s), %s %s; waiting",
+		    name(f, buf, sizeof(buf)), (int)h[i].pid, h[i].comm,
+		    lock_kind_name(h[i].kind),
+		    h[i].exclusive ? "exclusive" : "shared");
+	if (n <= 0)
+		warnx("%s: held by another process; waiting",
+		    name(f, buf, sizeof(buf)));
+}
+
+/*
+ * Take one lock.  Returns 0, FL_CONFLICT, FL_TIMEOUT or FL_ERROR.
+ */
+static int
+take_one(struct filelock *f, const struct lockreq *r,
+    const struct deadline *d, bool nonblock, bool verbose, int *status)
+{
+	int type = r->shared ? LOCK_SH : LOCK_EX;
+	bool block = !nonblock;
+	int e;
+
+	if (block && verbose) {
+		if (lock_call(f, r, type, false) == 0)
+			return 0;
+		if (!is_conflict(errno)) {
+			*status = lock_failed(f, r, errno);
+			return FL_ERROR;
+		}
+		say_holders(f, r);
+	}
+	for (;;) {
+		/*
+		 * The deadline is checked before each blocking call; if the
+		 * alarm fires between this check and the call, its next tick
+		 * interrupts the call (see deadline_alarm_arm()).
+		 */
+		if (block && deadline_passed(d))
+			return FL_TIMEOUT;
+		if (lock_call(f, r, type, block) == 0)
+			return 0;
+		e = errno;
+		if (e == EINTR)
+			continue;	/* timeout or stray signal: see above */
+		if (is_conflict(e) && !block)
+			return FL_CONFLICT;
+		/*
+		 * NFSv4 emulates flock with fcntl, which wants write access
+		 * for an exclusive lock: reopen read-write, as flock(1) does.
+		 */
+		if (r->kind == LOCK_KIND_FLOCK && (e == EIO || e == EBADF) &&
+		    f->path != NULL && (f->oflags & O_ACCMODE) != O_RDWR) {
+			int mode = O_RDWR, fd = open_path(f->path, &mode);
+
+			if (fd != -1 && mode == O_RDWR) {
+				close(f->fd);
+				f->fd = fd;
+				f->oflags = O_RDWR;
+				continue;
+			}
+			if (fd != -1)
+				close(fd);
+		}
+		*status = lock_failed(f, r, e);
+		return FL_ERROR;
+	}
+}
+
+static int
+by_inode(const void *a, const void *b)
+{
+	const struct filelock *x = a, *y = b;
+
+	if (x->st.st_dev != y->st.st_dev)
+		return x->st.st_dev < y->st.st_dev ? -1 : 1;
+	if (x->st.st_ino != y->st.st_ino)
+		return x->st.st_ino < y->st.st_ino ? -1 : 1;
+	return 0;
+}
+
+int
+filelock_acquire(struct filelock *fl, size_t n, const struct lockreq *r,
+    const struct deadline *d, bool nonblock, bool verbose, int *status)
+{
+	size_t i;
+	int rv = 0;
+
+	/*
+	 * One global order, (device, inode), for every caller: a cycle of
+	 * waiters would need someone to hold a later inode while waiting for
+	 * an earlier one, which this order never does.
+	 */
+	qsort(fl, n, sizeof(*fl), by_inode);
+	for (i = 0; i < n; i++) {
+		fl[i].locked = false;
+		fl[i].alias = i > 0 && by_inode(&fl[i - 1], &fl[i]) == 0;
+	}
+	if (!nonblock && deadline_alarm_arm(d) == -1)
+		err(LK_EXIT_OSERR, "timer");
+	for (i = 0; i < n && rv == 0; i++) {
+		if (fl[i].alias)
+			continue;
+		rv = take_one(&fl[i], r, d, nonblock, verbose, status);
+		fl[i].locked = rv == 0;
+	}
+	if (!nonblock)
+		deadline_alarm_disarm();
+	if (rv != 0)
+		filelock_release(fl, n, r);
+	return rv;
+}
+
+int
+filelock_unlock(struct filelock *f, const struct lockreq *r)
+{
+	return lock_call(f, r, LOCK_UN, false);
+}
+
+void
+filelock_release(struct filelock *fl, size_t n, const struct lockreq *r)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fl[i].locked) {
+			(void)filelock_unlock(&fl[i], r);
+			fl[i].locked = false;
+		}
+}
+
+static bool
+named(const struct filelock *f)
+{
+	struct stat st;
+
+	if (f->path == NULL)
+		return true;
+	return stat(f->path, &st) == 0 && st.st_dev == f->st.st_dev &&
+	    st.st_ino == f->st.st_ino;
+}
+
+bool
+filelock_still_named(const struct filelock *fl, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!named(&fl[i]))
+			return false;
+	return true;
+}
+
+void
+filelock_reopen(struct filelock *fl, size_t n, const struct lockreq *r)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!named(&fl[i])) {
+			close(fl[i].fd);
+			filelock_open(&fl[i], fl[i].path, r);
+		}
+}
+
+int
+filelock_test(const struct filelock *f, const struct lockreq *r,
+    struct holder *h, size_t max)
+{
+	struct flock l;
+	off_t start, end;
+	int n;
+
+	range(r, &start, &end);
+	if (r->kind != LOCK_KIND_FLOCK) {
+		memset(&l, 0, sizeof(l));
+		l.l_type = r->shared ? F_RDLCK : F_WRLCK;
+		l.l_whence = SEEK_SET;
+		l.l_start = r->start;
+		l.l_len = r->len;
+		if (fcntl(f->fd, r->kind == LOCK_KIND_OFD ? F_OFD_GETLK :
+		    F_GETLK, &l) == -1)
+			return -1;
+		if (l.l_type == F_UNLCK)
+			return 0;
+	}
+	n = holder_find(f->st.st_dev, f->st.st_ino, r->kind, !r->shared,
+	    start, end, h, max);
+	if (n == 0 && r->kind != LOCK_KIND_FLOCK && max > 0) {
+		/* Held, by F_GETLK, but gone from /proc/locks or not visible. */
+		memset(h, 0, sizeof(*h));
+		h->pid = l.l_pid > 0 ? l.l_pid : 0;
+		h->kind = l.l_pid > 0 ? LOCK_KIND_POSIX : LOCK_KIND_OFD;
+		h->exclusive = l.l_type == F_WRLCK;
+		h->start = l.l_start;
+		h->end = l.l_len == 0 ? -1 : l.l_start + l.l_len - 1;
+		holder_comm(h->pid, h->comm, sizeof(h->comm));
+		n = 1;
+	}
+	return n;
+}
+
+void
+filelock_remove(struct filelock *fl, size_t n, const struct lockreq *r)
+{
+	bool ok = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!fl[i].alias) {
+			/*
+			 * A shared holder may remove only when it alone holds
+			 * the file: an exclusive lock taken without waiting
+			 * proves that.  Others keep using the file otherwise.
+			 */
+			ok = fl[i].locked && S_ISREG(fl[i].st.st_mode) &&
+			    (!r->shared || lock_call(&fl[i], r, LOCK_EX,
+			    false) == 0);
+		}
+		/* Unlink only the inode we hold, while we still hold it. */
+		if (ok && fl[i].path != NULL && named(&fl[i]) &&
+		    unlink(fl[i].path) == -1 && errno != ENOENT)
+			warn("%s: cannot remove", fl[i].path);
+	}
+}

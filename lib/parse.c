@@ -1,0 +1,110 @@
+#include <ctype.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "parse.h"
+
+int
+parse_duration(const char *s, bool allow_inf, struct timespec *ts,
+    const char **errstr)
+{
+	long long sec = 0;
+	long nsec = 0, scale = 100000000;
+	bool digits = false;
+
+	if (allow_inf && (strcmp(s, "inf") == 0 || strcmp(s, "infinity") == 0)) {
+		ts->tv_sec = -1;
+		ts->tv_nsec = 0;
+		return 0;
+	}
+	if (*s == '-') {
+		*errstr = "negative";
+		return -1;
+	}
+	for (; isdigit((unsigned char)*s); s++) {
+		digits = true;
+		sec = sec * 10 + (*s - '0');
+		if (sec > DURATION_MAX) {
+			*errstr = "too large";
+			return -1;
+		}
+	}
+	if (*s == '.')
+		for (s++; isdigit((unsigned char)*s); s++) {
+			digits = true;
+			nsec += (*s - '0') * scale;
+			scale /= 10;
+		}
+	if (!digits || *s != '\0') {
+		*errstr = "invalid";
+		return -1;
+	}
+	if (sec == DURATION_MAX && nsec > 0) {
+		*errstr = "too large";
+		return -1;
+	}
+	ts->tv_sec = (time_t)sec;
+	ts->tv_nsec = nsec;
+	return 0;
+}
+
+static const struct {
+	const char	*suffix;
+	int		 base;
+	int		 power;
+} suffixes[] = {
+	{ "", 1, 0 },
+	{ "K", 1024, 1 }, { "KiB", 1024, 1 }, { "KB", 1000, 1 },
+	{ "M", 1024, 2 }, { "MiB", 1024, 2 }, { "MB", 1000, 2 },
+	{ "G", 1024, 3 }, { "GiB", 1024, 3 }, { "GB", 1000, 3 },
+	{ "T", 1024, 4 }, { "TiB", 1024, 4 }, { "TB", 1000, 4 },
+	{ "P", 1024, 5 }, { "PiB", 1024, 5 }, { "PB", 1000, 5 },
+	{ "E", 1024, 6 }, { "EiB", 1024, 6 }, { "EB", 1000, 6 },
+};
+
+int
+parse_size(const char *s, bool allow_negative, off_t *out,
+    const char **errstr)
+{
+	int64_t v = 0, mul = 1;
+	bool neg = false, digits = false;
+	size_t i;
+	int p;
+
+	if (*s == '-') {
+		if (!allow_negative) {
+			*errstr = "negative";
+			return -1;
+		}
+		neg = true;
+		s++;
+	}
+	for (; isdigit((unsigned char)*s); s++) {
+		digits = true;
+		if (v > (INT64_MAX - (*s - '0')) / 10) {
+			*errstr = "too large";
+			return -1;
+		}
+		v = v * 10 + (*s - '0');
+	}
+	if (!digits) {
+		*errstr = "invalid";
+		return -1;
+	}
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+		if (strcmp(s, suffixes[i].suffix) == 0)
+			break;
+	if (i == sizeof(suffixes) / sizeof(suffixes[0])) {
+		*errstr = "invalid";
+		return -1;
+	}
+	for (p = 0; p < suffixes[i].power; p++)
+		mul *= suffixes[i].base;
+	if (v > INT64_MAX / mul) {
+		*errstr = "too large";
+		return -1;
+	}
+	v *= mul;
+	*out = (off_t)(neg ? -v : v);
+	return 0;
+}

@@ -1,0 +1,33 @@
+/*
+ * Parsers for the numbers users type: durations in seconds and byte sizes.
+ * Each returns 0 on success; on failure it returns -1 and points *errstr at
+ * a short reason ("invalid", "too large", "negative") fit for
+ * "flockrun: invalid timeout '%s': %s".
+ */
+#ifndef LOCKKIT_PARSE_H
+#define LOCKKIT_PARSE_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <time.h>
+
+#define DURATION_MAX	100000000	/* seconds; a bit over three years */
+
+/*
+ * Decimal seconds with an optional fraction ("10", "0.25", ".5"); with
+ * allow_inf also "inf" or "infinity", stored as tv_sec = -1.  No sign,
+ * exponent, hex or NaN; digits past nanoseconds are dropped.
+ */
+int	parse_duration(const char *, bool allow_inf, struct timespec *,
+	    const char **errstr);
+
+/*
+ * A byte count with an optional suffix: K, M, G, T, P, E or KiB, MiB ...
+ * for powers of 1024, KB, MB ... for powers of 1000.  A leading '-' is
+ * accepted only with allow_negative.
+ */
+int	parse_size(const char *, bool allow_negative, off_t *,
+	    const char **errstr);
+
+#endif
