@@ -241,8 +241,11 @@ main(int argc, char *argv[])
 	if (fdopt == -1 && argc == 0)
 		errx(LK_EXIT_USAGE, "requires file descriptor, file or "
 		    "directory");
-	if (fdopt == -1 && argc == 1 && !test)
+	if (fdopt == -1 && argc == 1 && !test) {
 		fdopt = parse_fd(argv[0]);
+		argc--;
+		argv++;
+	}
 	else if (fdopt == -1) {
 		nfl = 1;
 		argc--;
@@ -347,5 +350,8 @@ main(int argc, char *argv[])
 	status = child_run(cmd, fds, closefd ? nfl : 0);
 	if (remove)
 		filelock_remove(fl, nfl, &req);
+	/* The caller keeps its descriptor: give back what we took on it. */
+	if (fdopt != -1)
+		filelock_release(fl, nfl, &req);
 	return status;
 }

@@ -1,0 +1,63 @@
+# Shared set-up for the bats files: finds the binaries (LOCKKIT_BIN, by
+# default ../bin), loads bats-support/assert/file, gives each test its own
+# directory in $T, and helpers to hold a lock in the background with the
+# order of events fixed by fifos, never by sleeping.
+
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support
+bats_load_library bats-assert
+bats_load_library bats-file
+
+: "${LOCKKIT_BIN:=$BATS_TEST_DIRNAME/../bin}"
+PATH=$LOCKKIT_BIN:$PATH
+export PATH
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	cd "$T" || return 1
+	HOLDER= HELD=
+}
+
+# A failed test must not leave a holder behind to block later tests.
+teardown() {
+	if [ -n "$HOLDER" ]; then
+		kill "$HOLDER" "$HELD" 2>/dev/null || :
+	fi
+}
+
+# fifo NAME: make fifo $T/NAME and open it read-write on a new fd stored in
+# the variable fd_NAME.  Opening read-write never blocks, so neither side
+# can hang on open(); reads below use read -t to stay bounded.
+fifo() {
+	local f=$T/$1 fd
+	rm -f "$f"
+	mkfifo "$f"
+	exec {fd}<>"$f"
+	printf -v "fd_$1" '%s' "$fd"
+}
+
+# hold TOOL [ARGS...]: run TOOL ARGS... sh -c ... in the background; the
+# shell it runs writes its pid to fifo "ready" once it holds the lock, then
+# waits for a line on fifo "go".  Returns when the lock is held, with
+# HOLDER (the tool's pid) and HELD (the command's pid) set.
+hold() {
+	fifo ready
+	fifo go
+	"$@" sh -c 'echo $$ > "$1"; read x < "$2"' sh "$T/ready" "$T/go" \
+		3>&- &
+	HOLDER=$!
+	local fdr=$fd_ready
+	read -r -t 10 HELD <&"$fdr" || { echo "holder never got the lock"; return 1; }
+}
+
+# release: let the holder's command end and wait for the holder.
+release() {
+	local fdg=$fd_go
+	echo go >&"$fdg"
+	wait "$HOLDER"
+}
+
+# now_ms: monotonic-enough wall time in milliseconds.
+now_ms() {
+	echo $(( $(date +%s%N) / 1000000 ))
+}
