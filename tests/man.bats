@@ -1,0 +1,30 @@
+#!/usr/bin/env bats
+# Man pages: lint clean, and each SYNOPSIS says what usage() says.
+
+load helper
+
+setup_file() {
+	command -v mandoc >/dev/null || skip "mandoc not installed"
+}
+
+synopsis() {
+	mandoc -Tascii -Owidth=500 "$BATS_TEST_DIRNAME/../man/$1.1" | col -b |
+		awk '/^SYNOPSIS/ { f = 1; next } /^[A-Z]/ { f = 0 } f' |
+		tr -s ' \n' '  ' | sed 's/^ //; s/ $//'
+}
+
+usage_text() {
+	"$1" --no-such-option 2>&1 >/dev/null | sed -n '/^usage:/,$p' |
+		sed 's/^usage: //' | tr -s ' \n' '  ' | sed 's/^ //; s/ $//'
+}
+
+check_page() {
+	run -0 mandoc -Tlint -Wwarning "$BATS_TEST_DIRNAME/../man/$1.1"
+	assert_output ''
+	run -64 "$1" --no-such-option
+	assert_equal "$(usage_text "$1")" "$(synopsis "$1")"
+}
+
+@test "flockrun.1 is lint clean and its SYNOPSIS matches usage" {
+	check_page flockrun
+}
