@@ -32,7 +32,7 @@ ALL_CFLAGS  = $(WARNFLAGS) $(CFLAGS) $(HARDEN) $(SAN_FLAGS) \
               $(BSD_CFLAGS) -Ilib $(CPPFLAGS)
 ALL_LDFLAGS = $(LDHARDEN) $(SAN_FLAGS) $(LDFLAGS)
 
-TOOLS    = flockrun
+TOOLS    = flockrun solo
 LIBSRC   = $(wildcard lib/*.c)
 LIBOBJ   = $(LIBSRC:.c=$(SFX).o)
 LIBA     = lib/liblockkit$(SFX).a

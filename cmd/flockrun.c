@@ -24,6 +24,7 @@
 #include "version.h"
 
 #define MAXHOLDERS	16
+#define MAXFILES	64	/* file operand plus --also files */
 
 enum {
 	OPT_ALSO = 256, OPT_FCNTL, OPT_FD, OPT_LENGTH, OPT_REMOVE, OPT_START,
@@ -141,17 +142,17 @@ int
 main(int argc, char *argv[])
 {
 	struct lockreq req = { LOCK_KIND_FLOCK, false, 0, 0 };
-	struct filelock *fl;
+	struct filelock fl[MAXFILES];
 	struct deadline dl;
 	struct timespec wait, t0;
 	const char *errstr, *shell;
-	char **also = NULL, **cmd = NULL, *shcmd[4];
+	char *also[MAXFILES - 1], **cmd = NULL, *shcmd[4];
 	bool fcntl_set = false, range_set = false, nonblock = false,
 	    unlock = false, closefd = false, nofork = false, verbose = false,
 	    test = false, remove = false, have_wait = false;
 	size_t nalso = 0, nfl = 0, i;
 	int ch, conflict = LK_EXIT_CONFLICT, fdopt = -1, rv, status = 0;
-	int *fds;
+	int fds[MAXFILES];
 
 	while ((ch = getopt_long(argc, argv, "+eE:FhnosuVw:x", longopts,
 	    NULL)) != -1) {
@@ -195,9 +196,9 @@ main(int argc, char *argv[])
 			req.shared = false;
 			break;
 		case OPT_ALSO:
-			if ((also = reallocarray(also, nalso + 1,
-			    sizeof(*also))) == NULL)
-				err(LK_EXIT_OSERR, NULL);
+			if (nalso == MAXFILES - 1)
+				errx(LK_EXIT_USAGE, "too many --also files "
+				    "(at most %d)", MAXFILES - 1);
 			also[nalso++] = optarg;
 			break;
 		case OPT_FCNTL:
@@ -284,10 +285,6 @@ main(int argc, char *argv[])
 	if (have_wait && wait.tv_sec == 0 && wait.tv_nsec == 0)
 		nonblock = true;
 
-	nfl += nalso;
-	if ((fl = calloc(nfl + 1, sizeof(*fl))) == NULL ||
-	    (fds = calloc(nfl + 1, sizeof(*fds))) == NULL)
-		err(LK_EXIT_OSERR, NULL);
 	nfl = 0;
 	if (fdopt != -1)
 		filelock_use_fd(&fl[nfl++], fdopt);

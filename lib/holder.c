@@ -250,3 +250,39 @@ holder_print(FILE *fp, const struct holder *h)
 	else
 		fprintf(fp, "%jd\n", (intmax_t)h->end);
 }
+
+pid_t
+holder_of_socket(unsigned long ino)
+{
+	char want[48], link[64], path[64];
+	struct dirent *pe, *fe;
+	DIR *proc, *fds;
+	ssize_t n;
+	pid_t pid, found = 0;
+
+	snprintf(want, sizeof(want), "socket:[%lu]", ino);
+	if ((proc = opendir("/proc")) == NULL)
+		return 0;
+	while (found == 0 && (pe = readdir(proc)) != NULL) {
+		if (!isdigit((unsigned char)pe->d_name[0]))
+			continue;
+		pid = (pid_t)strtol(pe->d_name, NULL, 10);
+		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+		if ((fds = opendir(path)) == NULL)
+			continue;
+		while ((fe = readdir(fds)) != NULL) {
+			n = readlinkat(dirfd(fds), fe->d_name, link,
+			    sizeof(link) - 1);
+			if (n <= 0)
+				continue;
+			link[n] = '\0';
+			if (strcmp(link, want) == 0) {
+				found = pid;
+				break;
+			}
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return found;
+}

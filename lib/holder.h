@@ -43,4 +43,10 @@ const char *lock_kind_name(enum lock_kind);
 /* One line: "PID COMM KIND shared|exclusive START-END|EOF". */
 void	holder_print(FILE *, const struct holder *);
 
+/*
+ * The first process with a descriptor for socket inode ino (found through
+ * /proc/PID/fd links "socket:[ino]"), or 0 if none is visible.
+ */
+pid_t	holder_of_socket(unsigned long ino);
+
 #endif

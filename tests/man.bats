@@ -28,3 +28,7 @@ check_page() {
 @test "flockrun.1 is lint clean and its SYNOPSIS matches usage" {
 	check_page flockrun
 }
+
+@test "solo.1 is lint clean and its SYNOPSIS matches usage" {
+	check_page solo
+}

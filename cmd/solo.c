@@ -1,0 +1,350 @@
+/*
+ * solo: run a command as the only instance of a job.  The lock is a
+ * listening socket (a loopback TCP port, or a Linux abstract unix socket
+ * name) handed to the command across exec: the kernel allows one holder,
+ * frees it the moment the command dies, and leaves nothing on disk.
+ * Timothy Kay's solo syntax (-port=N ...) is accepted as well.
+ */
+#include <sys/time.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <paths.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "deadline.h"
+#include "exitcode.h"
+#include "parse.h"
+#include "socklock.h"
+#include "version.h"
+
+enum { OPT_MAXTIME = 256, OPT_TEST };
+
+static const struct option longopts[] = {
+	{ "addr",		required_argument,	NULL, 'a' },
+	{ "conflict-exit-code",	required_argument,	NULL, 'E' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "max-time",		required_argument,	NULL, OPT_MAXTIME },
+	{ "quiet",		no_argument,		NULL, 'q' },
+	{ "test",		no_argument,		NULL, OPT_TEST },
+	{ "unix",		required_argument,	NULL, 'U' },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ "wait",		required_argument,	NULL, 'w' },
+	{ NULL,			0,			NULL, 0 }
+};
+
+static const char synopsis[] =
+"usage: solo [-hqVv] [-a addr] [-E code] [-w secs] [--max-time secs] port\n"
+"            command [arg ...]\n"
+"       solo [options] -U name command [arg ...]\n"
+"       solo [options] --test port | --test -U name\n"
+"       solo -port=port [-verbose] [-silent] [-timeout=sec] [-noport]\n"
+"            [-sleep=sec] command [arg ...]\n";
+
+static const char options[] =
+"\n"
+"  -a, --addr ADDR          lock on loopback ADDR (default 127.A.B.1 from uid)\n"
+"  -U, --unix NAME          lock on an abstract unix socket named NAME\n"
+"  -E, --conflict-exit-code N  exit N when the lock is held (default 1)\n"
+"  -q, --quiet              say nothing when the lock is held\n"
+"  -w, --wait SECS          wait up to SECS (fractional, or inf) for the lock\n"
+"      --max-time SECS      send the command SIGALRM after SECS\n"
+"      --test               take no lock; say whether it is held, and by whom\n"
+"  -v, --verbose            say which address is bound, and whom we wait for\n"
+"  -h, --help               print this help\n"
+"  -V, --version            print the version\n";
+
+struct solo {
+	const char	*addr;		/* -a, NULL for 127.A.B.1 */
+	const char	*unixname;	/* -U */
+	int		 port;
+	int		 conflict;	/* exit status when held */
+	bool		 quiet, verbose, test, noport;
+	bool		 have_wait;
+	struct timespec	 wait, maxtime, sleep;
+	char		**cmd;
+	char		*shcmd[4];
+};
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fputs(synopsis, stderr);
+	exit(LK_EXIT_USAGE);
+}
+
+static int
+parse_port(const char *s)
+{
+	const char *errstr;
+	int port;
+
+	port = (int)strtonum(s, 1, 65535, &errstr);
+	if (errstr != NULL)
+		errx(LK_EXIT_USAGE, "invalid port '%s': expected 1 to 65535",
+		    s);
+	return port;
+}
+
+static void
+parse_secs(const char *opt, const char *s, bool inf, struct timespec *ts)
+{
+	const char *errstr;
+
+	if (parse_duration(s, inf, ts, &errstr) == -1)
+		errx(LK_EXIT_USAGE, "invalid %s '%s': %s", opt, s, errstr);
+}
+
+/* Kay's options are single-dash words: -port=N, -verbose, ... */
+static const char *
+kay_option(const char *arg, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (arg[0] != '-' || strncmp(arg + 1, word, n) != 0)
+		return NULL;
+	if (arg[n + 1] == '\0')
+		return "";
+	return arg[n + 1] == '=' ? arg + n + 2 : NULL;
+}
+
+static bool
+is_kay(int argc, char *argv[])
+{
+	static const char *const words[] = {
+		"port", "verbose", "silent", "timeout", "noport", "sleep"
+	};
+	size_t i;
+	int a;
+
+	for (a = 1; a < argc && argv[a][0] == '-'; a++)
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (kay_option(argv[a], words[i]) != NULL)
+				return true;
+	return false;
+}
+
+/*
+ * Kay's solo: solo -port=PORT [-verbose] [-silent] [-timeout=SEC] [-noport]
+ * [-sleep=SEC] COMMAND [ARG...].  Values may also follow as the next word.
+ * Like Perl's exec, a lone COMMAND word with spaces or shell
+ * metacharacters runs through /bin/sh.
+ */
+static void
+parse_kay(struct solo *s, int argc, char *argv[])
+{
+	const char *v;
+	int a;
+
+	s->port = 0;
+	for (a = 1; a < argc && argv[a][0] == '-'; a++) {
+#define VALUE()	(*v != '\0' ? v : a + 1 < argc ? argv[++a] : (usage(), ""))
+		if ((v = kay_option(argv[a], "port")) != NULL)
+			s->port = parse_port(VALUE());
+		else if ((v = kay_option(argv[a], "timeout")) != NULL)
+			parse_secs("timeout", VALUE(), false, &s->maxtime);
+		else if ((v = kay_option(argv[a], "sleep")) != NULL)
+			parse_secs("sleep", VALUE(), false, &s->sleep);
+		else if (strcmp(argv[a], "-verbose") == 0)
+			s->verbose = true;
+		else if (strcmp(argv[a], "-silent") == 0)
+			s->quiet = true;
+		else if (strcmp(argv[a], "-noport") == 0)
+			s->noport = true;
+		else if (strcmp(argv[a], "--") == 0) {
+			a++;
+			break;
+		} else {
+			warnx("unknown option %s", argv[a]);
+			usage();
+		}
+#undef VALUE
+	}
+	if (s->port == 0 && !s->noport)
+		errx(LK_EXIT_USAGE, "-port=PORT is required (or -noport)");
+	if (a == argc)
+		errx(LK_EXIT_USAGE, "missing command");
+	s->cmd = argv + a;
+	if (argc - a == 1 && strpbrk(argv[a], " \t\n$&*(){}[]'\";\\|?<>~`")) {
+		s->shcmd[0] = (char *)_PATH_BSHELL;
+		s->shcmd[1] = (char *)"-c";
+		s->shcmd[2] = argv[a];
+		s->shcmd[3] = NULL;
+		s->cmd = s->shcmd;
+	}
+	/* Kay's solo exits 0, silently, when another copy runs. */
+	if (s->quiet)
+		s->conflict = LK_EXIT_OK;
+}
+
+static void
+parse_args(struct solo *s, int argc, char *argv[])
+{
+	const char *errstr;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+a:E:hqU:Vvw:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			s->addr = optarg;
+			break;
+		case 'E':
+			s->conflict = (int)strtonum(optarg, 0, 255, &errstr);
+			if (errstr != NULL)
+				errx(LK_EXIT_USAGE, "invalid conflict exit code "
+				    "'%s': %s (expected 0 to 255)", optarg,
+				    errstr);
+			break;
+		case 'h':
+			fputs(synopsis, stdout);
+			fputs(options, stdout);
+			exit(fflush(stdout) == 0 ? LK_EXIT_OK : LK_EXIT_OSERR);
+		case 'q':
+			s->quiet = true;
+			break;
+		case 'U':
+			s->unixname = optarg;
+			break;
+		case 'V':
+			print_version();
+		case 'v':
+			s->verbose = true;
+			break;
+		case 'w':
+			parse_secs("wait", optarg, true, &s->wait);
+			s->have_wait = true;
+			break;
+		case OPT_MAXTIME:
+			parse_secs("max-time", optarg, false, &s->maxtime);
+			break;
+		case OPT_TEST:
+			s->test = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (s->unixname != NULL && s->addr != NULL)
+		errx(LK_EXIT_USAGE, "-a and -U are exclusive");
+	if (s->unixname == NULL) {
+		if (argc == 0)
+			errx(LK_EXIT_USAGE, "missing port");
+		s->port = parse_port(argv[0]);
+		argc--;
+		argv++;
+	}
+	if (s->test && argc > 0)
+		errx(LK_EXIT_USAGE, "--test takes no command");
+	if (!s->test && argc == 0)
+		errx(LK_EXIT_USAGE, "missing command");
+	s->cmd = argv;
+}
+
+static void
+say_held(FILE *fp, const struct socklock *sl)
+{
+	char comm[32];
+	pid_t pid;
+
+	if ((pid = socklock_holder(sl, comm, sizeof(comm))) > 0)
+		fprintf(fp, "%s is held by pid %d (%s)\n", sl->name, (int)pid,
+		    comm);
+	else
+		fprintf(fp, "%s is held by another process\n", sl->name);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct solo s;
+	struct socklock sl;
+	struct deadline dl;
+	struct itimerval it;
+	const char *errstr;
+	uid_t uid = getuid();
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	s.conflict = LK_EXIT_CONFLICT;
+	if (is_kay(argc, argv))
+		parse_kay(&s, argc, argv);
+	else
+		parse_args(&s, argc, argv);
+
+	if (s.noport)
+		child_exec(s.cmd);
+	if (s.unixname != NULL) {
+		if (socklock_unix(&sl, uid, s.unixname, &errstr) == -1)
+			errx(LK_EXIT_USAGE, "invalid name '%s': %s",
+			    s.unixname, errstr);
+	} else if (socklock_tcp(&sl, s.addr, uid, s.port, &errstr) == -1) {
+		if (s.addr != NULL)
+			errx(LK_EXIT_USAGE, "%s: %s", s.addr, errstr);
+		errx(LK_EXIT_USAGE, "uid %u does not fit 127.A.B.1: it would "
+		    "wrap onto uid %u's address; use -U name or -a addr",
+		    (unsigned)uid, (unsigned)(uid & 0xffff));
+	}
+
+	if (s.test) {
+		if ((r = socklock_held(&sl)) == -1)
+			err(LK_EXIT_OSERR, "%s", sl.name);
+		if (r == 0)
+			return LK_EXIT_OK;
+		say_held(stdout, &sl);
+		return fflush(stdout) == 0 ? s.conflict : LK_EXIT_OSERR;
+	}
+
+	r = socklock_try(&sl);
+	if (r == 1 && s.have_wait) {
+		if (s.verbose) {
+			fprintf(stderr, "%s: waiting: ", getprogname());
+			say_held(stderr, &sl);
+		}
+		deadline_start(&dl, &s.wait);
+		r = socklock_wait(&sl, &dl);
+	}
+	if (r == -1)
+		err(exit_for_lock(errno), "%s: cannot bind", sl.name);
+	if (r == 1) {
+		if (!s.quiet) {
+			fprintf(stderr, "%s: ", getprogname());
+			say_held(stderr, &sl);
+		}
+		return s.conflict;
+	}
+	if (s.verbose)
+		warnx("bind %s", sl.name);
+
+	/* The one descriptor the command inherits: the lock itself. */
+	if (fcntl(sl.fd, F_SETFD, 0) == -1)
+		err(LK_EXIT_OSERR, "%s: fcntl", sl.name);
+	if (s.sleep.tv_sec > 0 || s.sleep.tv_nsec > 0)
+		while (nanosleep(&s.sleep, &s.sleep) == -1 && errno == EINTR)
+			continue;
+	if (s.maxtime.tv_sec > 0 || s.maxtime.tv_nsec > 0) {
+		/* An interval timer survives exec; SIGALRM must kill. */
+		signal(SIGALRM, SIG_DFL);
+		memset(&it, 0, sizeof(it));
+		it.it_value.tv_sec = s.maxtime.tv_sec;
+		it.it_value.tv_usec = s.maxtime.tv_nsec / 1000;
+		if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
+			it.it_value.tv_usec = 1;
+		if (setitimer(ITIMER_REAL, &it, NULL) == -1)
+			err(LK_EXIT_OSERR, "setitimer");
+	}
+	child_exec(s.cmd);
+}

@@ -1,0 +1,314 @@
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "holder.h"
+#include "socklock.h"
+
+/*
+ * Waiters queue as connections the holder never accepts.  A backlog of 1
+ * would let only two waiters in; the rest would sit in SYN retransmission
+ * (1 s, 3 s, 7 s ...) and start late.  With room for many, every waiter
+ * sleeps on a live connection and is woken the moment the holder goes.
+ */
+#define WAITER_BACKLOG	128
+#define UNIX_PREFIX	"solo/"
+#define NAME_MAX_LEN	80
+
+int
+socklock_tcp(struct socklock *sl, const char *addr, uid_t uid, int port,
+    const char **errstr)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&sl->sa;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&sl->sa;
+	char buf[INET6_ADDRSTRLEN];
+
+	memset(sl, 0, sizeof(*sl));
+	sl->fd = -1;
+	if (addr == NULL) {
+		if (uid > 65535) {
+			*errstr = "uid above 65535";
+			return -1;
+		}
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(0x7f000001u |
+		    ((uint32_t)uid & 0xffff) << 8);
+	} else if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		if ((ntohl(sin->sin_addr.s_addr) >> 24) != 127) {
+			*errstr = "not a loopback address";
+			return -1;
+		}
+	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		if (!IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr)) {
+			*errstr = "not a loopback address";
+			return -1;
+		}
+	} else {
+		*errstr = "not an IPv4 or IPv6 address";
+		return -1;
+	}
+	if (sl->sa.ss_family == AF_INET) {
+		sin->sin_port = htons((uint16_t)port);
+		sl->salen = sizeof(*sin);
+		inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf));
+		snprintf(sl->name, sizeof(sl->name), "%s:%d", buf, port);
+	} else {
+		sin6->sin6_port = htons((uint16_t)port);
+		sl->salen = sizeof(*sin6);
+		inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf));
+		snprintf(sl->name, sizeof(sl->name), "[%s]:%d", buf, port);
+	}
+	return 0;
+}
+
+int
+socklock_unix(struct socklock *sl, uid_t uid, const char *name,
+    const char **errstr)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)&sl->sa;
+	const char *p;
+	int n;
+
+	memset(sl, 0, sizeof(*sl));
+	sl->fd = -1;
+	if (*name == '\0' || strlen(name) > NAME_MAX_LEN) {
+		*errstr = "must be 1 to 80 characters";
+		return -1;
+	}
+	for (p = name; *p != '\0'; p++)
+		if (!isgraph((unsigned char)*p)) {
+			*errstr = "must be printable, without spaces";
+			return -1;
+		}
+	sun->sun_family = AF_UNIX;
+	/* Abstract namespace: a leading NUL, nothing on the file system. */
+	n = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1,
+	    UNIX_PREFIX "%u/%s", (unsigned)uid, name);
+	sl->salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+	    (size_t)n);
+	snprintf(sl->name, sizeof(sl->name), "@%s", sun->sun_path + 1);
+	return 0;
+}
+
+int
+socklock_try(struct socklock *sl)
+{
+	int fd;
+
+	if ((fd = socket(sl->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC,
+	    0)) == -1)
+		return -1;
+	/* Never SO_REUSEADDR: bind itself is the test-and-set. */
+	if (bind(fd, (struct sockaddr *)&sl->sa, sl->salen) == -1) {
+		int e = errno;
+
+		close(fd);
+		if (e == EADDRINUSE)
+			return 1;
+		errno = e;
+		return -1;
+	}
+	if (listen(fd, WAITER_BACKLOG) == -1) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	sl->fd = fd;
+	return 0;
+}
+
+/* Bound a blocking connect (unix: waiting for room in the queue). */
+static void
+connect_timeout(int fd, const struct deadline *d)
+{
+	struct timeval tv = { 0, 0 };
+	int ms = deadline_poll_ms(d);
+
+	if (ms >= 0) {
+		if (ms == 0)
+			ms = 1;
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+int
+socklock_wait(struct socklock *sl, const struct deadline *d)
+{
+	struct pollfd pfd;
+	int r, c, e, backoff = 0, ms;
+
+	for (;;) {
+		if ((r = socklock_try(sl)) != 1)
+			return r;
+		if (deadline_passed(d))
+			return 1;
+		if ((c = socket(sl->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC,
+		    0)) == -1)
+			return -1;
+		connect_timeout(c, d);
+		if (connect(c, (struct sockaddr *)&sl->sa, sl->salen) == 0) {
+			backoff = 0;
+			/*
+			 * The holder never accepts or writes, so this
+			 * connection turns readable or hung up only when the
+			 * kernel resets it as the holder's socket closes.  If
+			 * the holder went before poll() starts, the reset is
+			 * already there and poll returns at once: no lost
+			 * wake-up.
+			 */
+			pfd.fd = c;
+			pfd.events = POLLIN | POLLRDHUP;
+			r = poll(&pfd, 1, deadline_poll_ms(d));
+			e = errno;
+			close(c);
+			if (r == -1 && e != EINTR) {
+				errno = e;
+				return -1;
+			}
+			continue;
+		}
+		e = errno;
+		close(c);
+		if (e == EINTR || e == EAGAIN || e == EINPROGRESS ||
+		    e == ETIMEDOUT)
+			continue;	/* the deadline check above decides */
+		if (e != ECONNREFUSED) {
+			errno = e;
+			return -1;
+		}
+		/*
+		 * Bound but not listening: the holder is between bind and
+		 * listen, or just went.  Retry at once; if it persists (a
+		 * socket that holds the address but never listens), back
+		 * off up to a second rather than spin.
+		 */
+		if (backoff > 0) {
+			ms = deadline_poll_ms(d);
+			(void)poll(NULL, 0, ms >= 0 && ms < backoff ? ms :
+			    backoff);
+		}
+		backoff = backoff == 0 ? 1 : backoff >= 500 ? 1000 :
+		    backoff * 2;
+	}
+}
+
+/* The kernel's hex form of a local address in /proc/net/tcp{,6}. */
+static void
+proc_hex(const struct socklock *sl, char *buf, size_t len)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&sl->sa;
+	const struct sockaddr_in6 *sin6 =
+	    (const struct sockaddr_in6 *)&sl->sa;
+	uint32_t w[4];
+
+	if (sl->sa.ss_family == AF_INET) {
+		snprintf(buf, len, "%08X:%04X", (unsigned)sin->sin_addr.s_addr,
+		    (unsigned)ntohs(sin->sin_port));
+		return;
+	}
+	memcpy(w, &sin6->sin6_addr, sizeof(w));
+	snprintf(buf, len, "%08X%08X%08X%08X:%04X", (unsigned)w[0],
+	    (unsigned)w[1], (unsigned)w[2], (unsigned)w[3],
+	    (unsigned)ntohs(sin6->sin6_port));
+}
+
+/* Inode of a socket bound to sl's address (listening ones first), or 0. */
+static unsigned long
+bound_inode(const struct socklock *sl)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)&sl->sa;
+	char line[512], local[80], want[80];
+	unsigned long ino, any = 0;
+	unsigned flags, type, st;
+	FILE *fp;
+	int off;
+
+	if (sl->sa.ss_family == AF_UNIX) {
+		if ((fp = fopen("/proc/net/unix", "re")) == NULL)
+			return 0;
+		while (fgets(line, sizeof(line), fp) != NULL) {
+			line[strcspn(line, "\n")] = '\0';
+			if (sscanf(line, "%*s %*s %*s %x %x %x %lu %n", &flags,
+			    &type, &st, &ino, &off) != 4)
+				continue;
+			if (line[off] == '@' &&
+			    strcmp(line + off + 1, sun->sun_path + 1) == 0 &&
+			    (flags & 0x10000) != 0) {	/* listening */
+				any = ino;
+				break;
+			}
+		}
+		fclose(fp);
+		return any;
+	}
+	proc_hex(sl, want, sizeof(want));
+	if ((fp = fopen(sl->sa.ss_family == AF_INET ? "/proc/net/tcp" :
+	    "/proc/net/tcp6", "re")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (sscanf(line, "%*d: %79s %*s %x %*s %*s %*s %*d %*d %lu",
+		    local, &st, &ino) != 3 || strcasecmp(local, want) != 0)
+			continue;
+		if (st == 0x0A) {	/* TCP_LISTEN */
+			any = ino;
+			break;
+		}
+		if (any == 0)
+			any = ino;
+	}
+	fclose(fp);
+	return any;
+}
+
+int
+socklock_held(const struct socklock *sl)
+{
+	struct deadline d;
+	struct timespec second = { 1, 0 };
+	int c, e;
+
+	if ((c = socket(sl->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC,
+	    0)) == -1)
+		return -1;
+	deadline_start(&d, &second);
+	connect_timeout(c, &d);
+	e = connect(c, (struct sockaddr *)&sl->sa, sl->salen) == 0 ? 0 : errno;
+	close(c);
+	if (e == 0 || e == EAGAIN || e == EINPROGRESS || e == ETIMEDOUT)
+		return 1;	/* listening, perhaps with a full queue */
+	if (e != ECONNREFUSED) {
+		errno = e;
+		return -1;
+	}
+	/* Refused, but an address bound without listening is still taken. */
+	return bound_inode(sl) != 0;
+}
+
+pid_t
+socklock_holder(const struct socklock *sl, char *comm, size_t len)
+{
+	unsigned long ino = bound_inode(sl);
+	pid_t pid = ino != 0 ? holder_of_socket(ino) : 0;
+
+	holder_comm(pid, comm, len);
+	return pid;
+}

@@ -1,0 +1,56 @@
+/*
+ * Locks held as listening sockets: a TCP port on a loopback address, or a
+ * Linux abstract unix socket name.  The kernel allows one socket per
+ * address and frees it the moment its last holder dies, so nothing is left
+ * behind and a crashed holder never blocks anyone.
+ */
+#ifndef LOCKKIT_SOCKLOCK_H
+#define LOCKKIT_SOCKLOCK_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "deadline.h"
+
+struct socklock {
+	struct sockaddr_storage	sa;
+	socklen_t		salen;
+	char			name[160];	/* for messages */
+	int			fd;		/* the held socket, or -1 */
+};
+
+/*
+ * Set up a TCP lock on port at addr, or with addr NULL at the per-user
+ * address 127.A.B.1, A = (uid >> 8) & 255, B = uid & 255.  addr must be a
+ * loopback address (127.0.0.0/8 or ::1).  Returns 0, or -1 with *errstr
+ * set to the reason.
+ */
+int	socklock_tcp(struct socklock *, const char *addr, uid_t, int port,
+	    const char **errstr);
+
+/* Set up a lock on the abstract unix socket "@lockkit-solo/UID/NAME". */
+int	socklock_unix(struct socklock *, uid_t, const char *name,
+	    const char **errstr);
+
+/*
+ * Try to take the lock: bind (never SO_REUSEADDR) and listen.  Returns 0
+ * with sl->fd open close-on-exec, 1 if someone holds it, -1 with errno set
+ * on any other failure.
+ */
+int	socklock_try(struct socklock *);
+
+/*
+ * Take the lock, waiting until the deadline.  Waiting is driven by the
+ * kernel: connect to the holder's listening socket, which never accepts,
+ * and sleep in poll(2) until that connection is reset when the holder's
+ * socket closes.  Returns 0, 1 on timeout, -1 with errno set.
+ */
+int	socklock_wait(struct socklock *, const struct deadline *);
+
+/* Without taking the lock: 1 if it is held now, 0 if free, -1 on error. */
+int	socklock_held(const struct socklock *);
+
+/* The pid holding the lock (0 if not found) and its command name. */
+pid_t	socklock_holder(const struct socklock *, char *comm, size_t);
+
+#endif

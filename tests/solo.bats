@@ -1,0 +1,252 @@
+#!/usr/bin/env bats
+# solo: the socket lock, held across exec.
+
+load helper
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	cd "$T" || return 1
+	HOLDER= HELD=
+	# Below the ephemeral range, so outgoing connections do not collide.
+	P=$((20000 + RANDOM % 10000))
+	ADDR=$(uid_addr "$(id -u)")
+}
+
+# uid_addr UID: the per-user address 127.A.B.1.
+uid_addr() {
+	echo "127.$(( ($1 >> 8) & 255 )).$(( $1 & 255 )).1"
+}
+
+@test "runs the command in place and passes its status" {
+	solo "$P" sh -c 'echo $$ > pid; exit 3' &
+	pid=$!
+	st=0
+	wait "$pid" || st=$?
+	assert_equal "$st" 3
+	assert_equal "$(cat pid)" "$pid"
+}
+
+@test "a second copy is refused with the holder named, exit 1" {
+	hold solo "$P"
+	assert_equal "$HELD" "$HOLDER"
+	run -1 --separate-stderr solo "$P" touch ran
+	assert_equal "$stderr" "solo: $ADDR:$P is held by pid $HELD (sh)"
+	assert_output ''
+	assert_file_not_exists ran
+	release
+}
+
+@test "-E sets the conflict status; -q says nothing" {
+	hold solo "$P"
+	run -9 solo -E 9 "$P" true
+	run -1 solo -q "$P" true
+	assert_output ''
+	release
+}
+
+@test "the lock is freed when the command exits" {
+	hold solo "$P"
+	release
+	run -0 solo "$P" true
+}
+
+@test "the lock is freed when the command is killed with SIGKILL" {
+	hold solo "$P"
+	kill -KILL "$HELD"
+	wait "$HELD" || :
+	HOLDER=
+	run -0 solo "$P" true
+}
+
+@test "a child that inherits the socket keeps the lock" {
+	run -0 solo "$P" sh -c 'sleep 30 >/dev/null 2>&1 & echo $!'
+	bg=$output
+	run -1 solo "$P" true
+	assert_output "solo: $ADDR:$P is held by pid $bg (sleep)"
+	kill "$bg"
+	run -0 solo -w 5 "$P" true
+}
+
+@test "only the lock socket reaches the command" {
+	plain=$(sh -c 'ls /proc/$$/fd' | sort)
+	run -0 solo "$P" sh -c 'ls /proc/$$/fd' 
+	extra=$(comm -13 <(echo "$plain") <(echo "$output" | sort))
+	[ "$(echo "$extra" | wc -l)" -eq 1 ]
+	run -0 solo "$P" sh -c "readlink /proc/\$\$/fd/$extra"
+	assert_output --regexp '^socket:\[[0-9]+\]$'
+}
+
+@test "the lock is a listening socket on 127.A.B.1 from the uid" {
+	run -0 solo "$P" sh -c 'cat /proc/net/tcp'
+	hex=$(printf '%02X%02X%02X%02X:%04X' $(echo "$ADDR" | tr . ' ' | awk '{print $4, $3, $2, $1}') "$P")
+	assert_output --regexp "$hex 00000000:0000 0A"
+}
+
+@test "-w waits for the holder and starts within milliseconds of its exit" {
+	hold solo "$P"
+	fifo err
+	solo -v -w 10 "$P" sh -c 'date +%s%N > started' 2>&"$fd_err" 3>&- &
+	waiter=$!
+	read -r -t 10 line <&"$fd_err"
+	assert_equal "$line" "solo: waiting: $ADDR:$P is held by pid $HELD (sh)"
+	assert_file_not_exists started
+	release
+	gone=$(date +%s%N)
+	wait "$waiter"
+	# An event, not a poll: far below any polling interval.
+	[ $(( ($(cat started) - gone) / 1000000 )) -lt 500 ]
+}
+
+@test "-w gives up at the deadline with the conflict status" {
+	hold solo "$P"
+	t0=$(now_ms)
+	run -1 solo -w 0.3 "$P" touch ran
+	[ $(($(now_ms) - t0)) -ge 300 ]
+	assert_file_not_exists ran
+	release
+}
+
+@test "many waiters sleep, then each gets the lock in turn" {
+	hold solo "$P"
+	fifo err
+	pids=()
+	for i in 1 2 3 4 5; do
+		solo -v -w 20 "$P" sh -c 'echo x >> turns' 2>&"$fd_err" 3>&- &
+		pids+=($!)
+	done
+	for i in 1 2 3 4 5; do read -r -t 10 line <&"$fd_err"; done
+	# Waiting costs no CPU: each waiter is asleep in the kernel.
+	for p in "${pids[@]}"; do
+		run -0 awk '{ print $3 }' "/proc/$p/stat"
+		assert_output S
+	done
+	release
+	for p in "${pids[@]}"; do wait "$p"; done
+	assert_equal "$(wc -l < turns)" 5
+}
+
+@test "-U NAME: a named lock on an abstract unix socket" {
+	hold solo -U job1
+	run -1 solo -U job1 true
+	assert_output "solo: @solo/$(id -u)/job1 is held by pid $HELD (sh)"
+	run -0 solo -U job2 true
+	run -0 grep -c "@solo/$(id -u)/job1" /proc/net/unix
+	run -0 solo -U job1 -w 10 sh -c 'echo $$ > pid' &
+	waiter=$!
+	release
+	wait "$waiter"
+	assert_file_exists pid
+	run -0 solo -U job1 true
+}
+
+@test "--test: 0 when free, conflict status and the holder when held" {
+	run -0 --separate-stderr solo --test "$P"
+	assert_output ''
+	hold solo "$P"
+	run -1 solo --test "$P"
+	assert_output "$ADDR:$P is held by pid $HELD (sh)"
+	run -3 solo --test -E 3 "$P"
+	release
+	run -0 solo --test "$P"
+	hold solo -U t
+	run -1 solo --test -U t
+	release
+}
+
+@test "--max-time sends SIGALRM to the command" {
+	run -142 solo --max-time 0.2 "$P" sleep 10
+	run -142 solo -port="$P" -timeout=0.2 sleep 10
+}
+
+@test "-a chooses another loopback address, and refuses others" {
+	run -0 solo -v -a 127.0.0.9 "$P" true
+	assert_output "solo: bind 127.0.0.9:$P"
+	run -64 solo -a 10.0.0.1 "$P" true
+	assert_output "solo: 10.0.0.1: not a loopback address"
+	run -64 solo -a ::2 "$P" true
+	run -64 solo -a nonsense "$P" true
+	assert_output "solo: nonsense: not an IPv4 or IPv6 address"
+	run -64 solo -a 127.0.0.1 -U x true
+}
+
+@test "-a ::1 locks on IPv6 loopback" {
+	solo -a ::1 "$P" true 2>/dev/null || skip "no IPv6 loopback here"
+	hold solo -a ::1 "$P"
+	run -1 solo -a ::1 "$P" true
+	assert_output "solo: [::1]:$P is held by pid $HELD (sh)"
+	release
+}
+
+@test "two users get two addresses and do not block each other" {
+	[ "$(id -u)" = 0 ] || skip "needs root to run as another uid"
+	hold solo "$P"
+	run -0 setpriv --reuid=1000 --regid=1000 --clear-groups solo -v "$P" true
+	assert_output "solo: bind $(uid_addr 1000):$P"
+	assert_equal "$(uid_addr 1000)" 127.3.232.1
+	release
+}
+
+@test "a uid above 65535 is refused with the reason and -U suggested" {
+	[ "$(id -u)" = 0 ] || skip "needs root to run as another uid"
+	run -64 setpriv --reuid=70000 --regid=70000 --clear-groups solo "$P" true
+	assert_output "solo: uid 70000 does not fit 127.A.B.1: it would wrap onto uid 4464's address; use -U name or -a addr"
+	run -0 setpriv --reuid=70000 --regid=70000 --clear-groups solo -U x true
+}
+
+@test "Kay syntax: -port=N, -port N, -verbose" {
+	run -0 solo -port="$P" echo hi
+	assert_output hi
+	run -0 solo -port "$P" echo hi
+	run -0 solo -verbose -port="$P" true
+	assert_output "solo: bind $ADDR:$P"
+}
+
+@test "Kay syntax: -silent exits 0 quietly when held; -noport ignores the lock" {
+	hold solo "$P"
+	run -0 --separate-stderr solo -port="$P" -silent touch ran
+	assert_output ''
+	[ -z "$stderr" ]
+	assert_file_not_exists ran
+	run -1 solo -port="$P" touch ran
+	run -0 solo -noport echo free
+	assert_output free
+	release
+}
+
+@test "Kay syntax: one command word with shell syntax runs through sh" {
+	run -0 solo -port="$P" 'echo a; echo b | tr b c'
+	assert_output $'a\nc'
+	run -0 solo -port="$P" -sleep=0.05 echo 'a; b'
+	assert_output 'a; b'
+	run -64 solo -verbose true
+	assert_output --partial -- "-port=PORT is required"
+	run -64 solo -port=0 true
+	run -64 solo -port="$P" -bogus true
+}
+
+@test "bad input: one line and status 64 or 69" {
+	run -64 solo 0 true
+	assert_output "solo: invalid port '0': expected 1 to 65535"
+	run -64 solo 65536 true
+	run -64 solo abc true
+	run -64 solo "$P"
+	assert_output "solo: missing command"
+	run -64 solo
+	run -64 solo -Z "$P" true
+	run -64 solo --test "$P" true
+	run -64 solo -w -1 "$P" true
+	run -64 solo -w nan "$P" true
+	run -64 solo -U 'a b' true
+	run -64 solo -U "$(printf 'x%.0s' $(seq 81))" true
+	run -64 solo -E 256 "$P" true
+	run -69 solo "$P" no-such-command-xyz
+	assert_output "solo: cannot run no-such-command-xyz: No such file or directory"
+	run -0 solo "$P" true
+}
+
+@test "-h and -V print to stdout and exit 0" {
+	run -0 --separate-stderr solo -h
+	assert_line --index 0 --partial "usage: solo"
+	run -0 solo -V
+	assert_output --regexp '^solo \(lockkit\) '
+}
