@@ -4,6 +4,8 @@ VERSION    = 0.1.0
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
+# lockdev's lock directory; a setgid lockdev uses only this one.
+LOCKDIR   ?= /var/lock
 DESTDIR   ?=
 
 CC        ?= cc
@@ -29,10 +31,11 @@ endif
 
 ALL_CFLAGS  = $(WARNFLAGS) $(CFLAGS) $(HARDEN) $(SAN_FLAGS) \
               -D_GNU_SOURCE -DLOCKKIT_VERSION='"$(VERSION)"' \
+              -DLOCKDEV_DIR='"$(LOCKDIR)"' \
               $(BSD_CFLAGS) -Ilib $(CPPFLAGS)
 ALL_LDFLAGS = $(LDHARDEN) $(SAN_FLAGS) $(LDFLAGS)
 
-TOOLS    = flockrun solo
+TOOLS    = flockrun lockdev solo
 LIBSRC   = $(wildcard lib/*.c)
 LIBOBJ   = $(LIBSRC:.c=$(SFX).o)
 LIBA     = lib/liblockkit$(SFX).a

@@ -344,7 +344,7 @@ main(int argc, char *argv[])
 		child_exec(cmd);
 	for (i = 0; i < nfl; i++)
 		fds[i] = fl[i].fd;
-	status = child_run(cmd, fds, closefd ? nfl : 0);
+	status = child_run(cmd, fds, closefd ? nfl : 0, NULL, NULL);
 	if (remove)
 		filelock_remove(fl, nfl, &req);
 	/* The caller keeps its descriptor: give back what we took on it. */

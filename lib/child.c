@@ -53,7 +53,8 @@ child_exec(char *const argv[])
 }
 
 int
-child_run(char *const argv[], const int *closefds, size_t nclose)
+child_run(char *const argv[], const int *closefds, size_t nclose,
+    void (*started)(pid_t, void *), void *arg)
 {
 	struct sigaction sa, dfl;
 	sigset_t block, old, waitmask;
@@ -102,6 +103,8 @@ child_run(char *const argv[], const int *closefds, size_t nclose)
 			close(closefds[i]);
 		child_exec(argv);
 	}
+	if (started != NULL)
+		started(pid, arg);
 
 	waitmask = old;
 	sigdelset(&waitmask, SIGCHLD);

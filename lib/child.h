@@ -5,6 +5,8 @@
 #ifndef LOCKKIT_CHILD_H
 #define LOCKKIT_CHILD_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 /*
@@ -14,9 +16,12 @@
  * SIGINT and SIGQUIT typed at a terminal already reach the whole process
  * group and are not sent twice.  Returns the child's status as an exit
  * status (exit_for_wait()); if the exec fails, the child prints why and
- * exits with exit_for_exec().  On fork failure, exits via err().
+ * exits with exit_for_exec().  If started is not NULL it is called in the
+ * parent with the child's pid before waiting (the forwarded signals are
+ * blocked meanwhile).  On fork failure, exits via err().
  */
-int	child_run(char *const argv[], const int *closefds, size_t nclose);
+int	child_run(char *const argv[], const int *closefds, size_t nclose,
+	    void (*started)(pid_t, void *), void *arg);
 
 /* Exec argv in place; on failure print why and exit exit_for_exec(). */
 void	child_exec(char *const argv[]) __attribute__((noreturn));

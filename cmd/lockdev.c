@@ -1,0 +1,332 @@
+/*
+ * lockdev: test, take, hand over and release the UUCP/FHS lock files that
+ * serial-port programs (cu, minicom, pppd, Kermit) agree on, or run a
+ * command while holding one.  Its exit statuses are those of the
+ * liblockdev helper, so it can stand in for it.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "deadline.h"
+#include "devlock.h"
+#include "exitcode.h"
+#include "holder.h"
+#include "parse.h"
+#include "version.h"
+
+#ifndef LOCKDEV_DIR
+#define LOCKDEV_DIR	"/var/lock"
+#endif
+
+enum mode { TEST, LOCK, UNLOCK, RELOCK, RUN };
+
+static const struct option longopts[] = {
+	{ "debug",	no_argument,		NULL, 'd' },
+	{ "force",	no_argument,		NULL, 'f' },
+	{ "help",	no_argument,		NULL, 'h' },
+	{ "lock",	no_argument,		NULL, 'l' },
+	{ "lockdir",	required_argument,	NULL, 'L' },
+	{ "pid",	required_argument,	NULL, 'p' },
+	{ "quiet",	no_argument,		NULL, 'q' },
+	{ "relock",	required_argument,	NULL, 'r' },
+	{ "unlock",	no_argument,		NULL, 'u' },
+	{ "verbose",	no_argument,		NULL, 'v' },
+	{ "version",	no_argument,		NULL, 'V' },
+	{ "wait",	required_argument,	NULL, 'w' },
+	{ NULL,		0,			NULL, 0 }
+};
+
+static const char synopsis[] =
+"usage: lockdev [-dfhqVv] [-L lockdir] [-p pid] [-w secs] device\n"
+"       lockdev -l [options] device\n"
+"       lockdev -u [options] device\n"
+"       lockdev -r newpid [options] device\n"
+"       lockdev [options] device command [arg ...]\n";
+
+static const char options[] =
+"\n"
+"  (none)                   test: print the owner's pid, exit 1 if locked\n"
+"  -l, --lock               lock the device for --pid\n"
+"  -u, --unlock             unlock it, if --pid (or a dead process) owns it\n"
+"  -r, --relock NEWPID      hand the lock from --pid to NEWPID\n"
+"  -p, --pid PID            the owner to write or match (default: parent)\n"
+"  -w, --wait SECS          wait up to SECS (fractional, or inf) for it\n"
+"  -L, --lockdir DIR        lock directory (default $LOCKDEV_LOCKDIR or "
+LOCKDEV_DIR ")\n"
+"  -f, --force              unlock whoever owns it\n"
+"  -q, --quiet              print no pid\n"
+"  -v, --verbose            say what was done\n"
+"  -d, --debug              show each lock file read\n"
+"  -h, --help               print this help\n"
+"  -V, --version            print the version\n";
+
+struct run {
+	struct devlock	*dl;
+	bool		 verbose;
+};
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fputs(synopsis, stderr);
+	exit(LK_EXIT_USAGE);
+}
+
+static pid_t
+parse_pid(const char *opt, const char *s)
+{
+	const char *errstr;
+	pid_t pid;
+
+	pid = (pid_t)strtonum(s, 1, INT_MAX, &errstr);
+	if (errstr != NULL)
+		errx(LK_EXIT_USAGE, "invalid %s '%s': %s", opt, s, errstr);
+	return pid;
+}
+
+static void __attribute__((noreturn))
+fail(const char *obj)
+{
+	int e = errno;
+
+	warn("%s", obj);
+	exit(exit_for_lockdev(e));
+}
+
+/* Locked by someone else: the pid on stdout (unless -q), status 1. */
+static int
+held(const struct devlock *dl, pid_t owner, bool quiet, bool verbose)
+{
+	char comm[32];
+
+	if (!quiet && owner > 0) {
+		printf("%d\n", (int)owner);
+		if (fflush(stdout) != 0)
+			err(LK_EXIT_OSERR, "stdout");
+	}
+	if (verbose && owner > 0) {
+		holder_comm(owner, comm, sizeof(comm));
+		warnx("%s: locked by pid %d (%s)", dl->dev, (int)owner, comm);
+	} else if (verbose)
+		warnx("%s: being locked by another program", dl->dev);
+	return LK_EXIT_CONFLICT;
+}
+
+/* The command is running: make its pid the owner. */
+static void
+hand_to_child(pid_t child, void *arg)
+{
+	struct run *r = arg;
+	pid_t owner;
+
+	if (devlock_relock(r->dl, getpid(), child, &owner) != DEVLOCK_OK)
+		warn("%s: cannot hand the lock to pid %d", r->dl->dev,
+		    (int)child);
+	else if (r->verbose)
+		warnx("%s: locked for pid %d", r->dl->dev, (int)child);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct devlock dl;
+	struct deadline d;
+	struct timespec wait;
+	struct run run;
+	const char *errstr, *lockdir = NULL, *failed;
+	enum mode mode = TEST;
+	bool secure, force = false, quiet = false, verbose = false,
+	    debug = false, have_wait = false, have_pid = false;
+	pid_t pid = getppid(), newpid = 0, owner = 0;
+	int ch, r, devfd, status;
+
+	/*
+	 * Installed setgid (or setuid) to write a protected lock directory:
+	 * trust nothing from the caller's environment or -L.
+	 */
+	secure = getegid() != getgid() || geteuid() != getuid();
+	if (!secure)
+		lockdir = getenv("LOCKDEV_LOCKDIR");
+	else if (clearenv() != 0)
+		errx(LK_EXIT_OSERR, "cannot clear the environment");
+
+	while ((ch = getopt_long(argc, argv, "+dfhL:lp:qr:uVvw:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = true;
+			break;
+		case 'f':
+			force = true;
+			break;
+		case 'h':
+			fputs(synopsis, stdout);
+			fputs(options, stdout);
+			return fflush(stdout) == 0 ? LK_EXIT_OK : LK_EXIT_OSERR;
+		case 'L':
+			if (!secure)
+				lockdir = optarg;
+			break;
+		case 'l':
+		case 'r':
+		case 'u':
+			if (mode != TEST)
+				errx(LK_EXIT_USAGE, "-l, -u and -r are exclusive");
+			mode = ch == 'l' ? LOCK : ch == 'u' ? UNLOCK : RELOCK;
+			if (ch == 'r')
+				newpid = parse_pid("new pid", optarg);
+			break;
+		case 'p':
+			pid = parse_pid("pid", optarg);
+			have_pid = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'V':
+			print_version();
+		case 'v':
+			verbose = true;
+			break;
+		case 'w':
+			if (parse_duration(optarg, true, &wait, &errstr) == -1)
+				errx(LK_EXIT_USAGE, "invalid wait '%s': %s",
+				    optarg, errstr);
+			have_wait = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (argc == 0)
+		errx(LK_EXIT_USAGE, "missing device");
+	if (argc > 1) {
+		if (mode != TEST)
+			errx(LK_EXIT_USAGE, "a command runs only without -l, "
+			    "-u and -r");
+		if (have_pid)
+			errx(LK_EXIT_USAGE, "a command's lock is for its own "
+			    "pid; -p does not apply");
+		mode = RUN;
+	}
+	if (force && mode != UNLOCK)
+		errx(LK_EXIT_USAGE, "-f goes with -u");
+	if (lockdir == NULL || *lockdir == '\0')
+		lockdir = LOCKDEV_DIR;
+	if (secure) {
+		/* Only for oneself: a pid we may signal, no forcing. */
+		if (have_pid && kill(pid, 0) == -1)
+			fail("pid");
+		if (force && getuid() != 0) {
+			errno = EPERM;
+			fail("-f");
+		}
+	}
+
+	if (devlock_init(&dl, lockdir, argv[0], &failed) == -1) {
+		if (failed == lockdir && errno == EPERM) {
+			warnx("%s: writable by others without the sticky bit; "
+			    "refusing", lockdir);
+			exit(exit_for_lockdev(EPERM));
+		}
+		if (failed != lockdir && errno == EINVAL) {
+			warnx("%s: not a character device", argv[0]);
+			exit(exit_for_lockdev(EINVAL));
+		}
+		fail(failed);
+	}
+	dl.debug = debug;
+	/* A setgid helper locks only what the real user may open. */
+	if (secure && access(dl.dev, R_OK | W_OK) == -1)
+		fail(dl.dev);
+	deadline_start(&d, have_wait ? &wait : NULL);
+
+	switch (mode) {
+	case TEST:
+		if ((owner = devlock_owner(&dl)) == 0) {
+			if (verbose)
+				warnx("%s: free", dl.dev);
+			return LK_EXIT_OK;
+		}
+		return held(&dl, owner, quiet, verbose);
+	case LOCK:
+		r = have_wait ? devlock_wait(&dl, pid, &d, &owner) :
+		    devlock_lock(&dl, pid, &owner);
+		if (r == -1)
+			fail(dl.dev);
+		if (r == DEVLOCK_HELD)
+			return held(&dl, owner, quiet, verbose);
+		if (verbose)
+			warnx("%s: locked for pid %d", dl.dev, (int)pid);
+		return LK_EXIT_OK;
+	case UNLOCK:
+		if ((r = devlock_unlock(&dl, pid, force, &owner)) == -1)
+			fail(dl.dev);
+		if (r == DEVLOCK_HELD)
+			return held(&dl, owner, quiet, verbose);
+		if (verbose)
+			warnx("%s: unlocked", dl.dev);
+		return LK_EXIT_OK;
+	case RELOCK:
+		if ((r = devlock_relock(&dl, pid, newpid, &owner)) == -1)
+			fail(dl.dev);
+		if (r == DEVLOCK_HELD)
+			return held(&dl, owner, quiet, verbose);
+		if (verbose)
+			warnx("%s: locked for pid %d", dl.dev, (int)newpid);
+		return LK_EXIT_OK;
+	case RUN:
+		break;
+	}
+
+	/* Run mode: lock for ourselves, then hand the lock to the command. */
+	pid = getpid();
+	r = have_wait ? devlock_wait(&dl, pid, &d, &owner) :
+	    devlock_lock(&dl, pid, &owner);
+	if (r == -1)
+		fail(dl.dev);
+	if (r == DEVLOCK_HELD)
+		return held(&dl, owner, quiet, verbose);
+	/* flock(2) users such as picocom see the device busy as well. */
+	if ((devfd = open(dl.dev, O_RDONLY | O_NOCTTY | O_NONBLOCK |
+	    O_CLOEXEC)) == -1 || flock(devfd, LOCK_EX | LOCK_NB) == -1) {
+		int e = errno;
+
+		devlock_unlock(&dl, pid, false, &owner);
+		if (e == EWOULDBLOCK) {
+			if (!quiet)
+				warnx("%s: in use (flock)", dl.dev);
+			return LK_EXIT_CONFLICT;
+		}
+		errno = e;
+		fail(dl.dev);
+	}
+	run.dl = &dl;
+	run.verbose = verbose;
+	status = child_run(argv + 1, NULL, 0, hand_to_child, &run);
+	/*
+	 * The command's pid is reaped, so its lock reads as stale and may
+	 * already be someone else's: unlock removes only ours (or a stale
+	 * one), never a live other owner's.
+	 */
+	(void)devlock_unlock(&dl, pid, false, &owner);
+	close(devfd);
+	devlock_close(&dl);
+	return status;
+}

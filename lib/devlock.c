@@ -1,0 +1,549 @@
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "devlock.h"
+#include "lckfile.h"
+
+#define NAME_OURS	0	/* LCK..NAME */
+#define NAME_SVR4	1	/* LCK.MMM.mmm */
+#define ROUNDS_MAX	32	/* lock attempts before giving up (EAGAIN) */
+
+enum { ST_FREE, ST_STALE, ST_ALIVE, ST_WRITING };
+
+struct owner {
+	int	state;
+	pid_t	pid;
+};
+
+static int
+add_name(struct devlock *dl, const char *prefix, const char *name)
+{
+	char buf[NAME_MAX + 2];
+	int i;
+
+	if (snprintf(buf, sizeof(buf), "%s%s", prefix, name) > NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (i = 0; i < dl->nnames; i++)
+		if (strcmp(dl->names[i], buf) == 0)
+			return 0;
+	if (dl->nnames == DEVLOCK_MAXNAMES)
+		return 0;
+	memcpy(dl->names[dl->nnames++], buf, strlen(buf) + 1);
+	return 0;
+}
+
+/* Device path less "/dev/" (or "/"), each further '/' turned into sep. */
+static void
+dev_name(const char *path, int sep, char *out, size_t len)
+{
+	size_t i;
+
+	if (strncmp(path, "/dev/", 5) == 0)
+		path += 5;
+	while (*path == '/')
+		path++;
+	for (i = 0; i + 1 < len && path[i] != '\0'; i++)
+		out[i] = path[i] == '/' ? (char)sep : path[i];
+	out[i] = '\0';
+}
+
+static int
+add_path_names(struct devlock *dl, const char *path)
+{
+	char name[PATH_MAX];
+	const char *base = strrchr(path, '/');
+
+	dev_name(path, '_', name, sizeof(name));	/* minicom, pppd */
+	if (add_name(dl, "LCK..", name) == -1)
+		return -1;
+	dev_name(path, ':', name, sizeof(name));	/* liblockdev */
+	if (add_name(dl, "LCK..", name) == -1)
+		return -1;
+	/* cu, Kermit, mgetty */
+	return add_name(dl, "LCK..", base != NULL ? base + 1 : path);
+}
+
+int
+devlock_init(struct devlock *dl, const char *lockdir, const char *device,
+    const char **failed)
+{
+	char given[PATH_MAX], name[PATH_MAX], svr4[40];
+	struct stat st;
+	int e;
+
+	memset(dl, 0, sizeof(*dl));
+	dl->dirfd = -1;
+	*failed = device;
+	/* "ttyS0" means /dev/ttyS0, as for liblockdev. */
+	if (snprintf(given, sizeof(given), "%s%s",
+	    strchr(device, '/') == NULL ? "/dev/" : "", device) >=
+	    (int)sizeof(given)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (realpath(given, dl->dev) == NULL)
+		return -1;
+	if (stat(dl->dev, &st) == -1)
+		return -1;
+	if (!S_ISCHR(st.st_mode)) {
+		errno = EINVAL;
+		return -1;
+	}
+	dl->rdev = st.st_rdev;
+
+	dev_name(dl->dev, '_', name, sizeof(name));
+	snprintf(svr4, sizeof(svr4), "LCK.%03u.%03u", major(st.st_rdev),
+	    minor(st.st_rdev));
+	if (add_name(dl, "LCK..", name) == -1 || add_name(dl, "", svr4) == -1)
+		return -1;
+	/* Names others use; read, never written. */
+	snprintf(svr4, sizeof(svr4), "LCK.C.%03u.%03u", major(st.st_rdev),
+	    minor(st.st_rdev));
+	if (add_name(dl, "", svr4) == -1)
+		return -1;
+	snprintf(svr4, sizeof(svr4), "LK.%03u.%03u.%03u", major(st.st_dev),
+	    major(st.st_rdev), minor(st.st_rdev));
+	if (add_name(dl, "", svr4) == -1 ||
+	    add_path_names(dl, dl->dev) == -1 ||
+	    add_path_names(dl, given) == -1)
+		return -1;
+
+	*failed = lockdir;
+	if ((dl->dirfd = open(lockdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		return -1;
+	if (fstat(dl->dirfd, &st) == -1)
+		return -1;
+	/* Anyone could plant or remove others' locks in such a directory. */
+	if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0) {
+		e = EPERM;
+		close(dl->dirfd);
+		dl->dirfd = -1;
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+void
+devlock_close(struct devlock *dl)
+{
+	if (dl->dirfd != -1)
+		close(dl->dirfd);
+	dl->dirfd = -1;
+}
+
+static bool
+alive(pid_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+/* Read one name: never follows a symlink, never blocks, reads little. */
+static struct owner
+read_owner(const struct devlock *dl, const char *name)
+{
+	unsigned char buf[LCKFILE_READ_MAX];
+	struct owner o = { ST_STALE, 0 };
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	fd = openat(dl->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC);
+	if (fd == -1) {
+		/* A planted symlink (ELOOP) or worse is garbage: stale. */
+		o.state = errno == ENOENT ? ST_FREE : ST_STALE;
+		goto out;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		goto out;
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	o.pid = n > 0 ? lckfile_parse(buf, (size_t)n) : n == 0 ? 0 : -1;
+	if (o.pid == 0 && time(NULL) - st.st_mtime < DEVLOCK_GRACE)
+		o.state = ST_WRITING;	/* another program between create and write */
+	else if (alive(o.pid))
+		o.state = ST_ALIVE;
+	else
+		o.pid = 0;
+out:
+	if (dl->debug)
+		fprintf(stderr, "lockdev: %s: %s %d\n", name,
+		    o.state == ST_FREE ? "absent" : o.state == ST_STALE ?
+		    "stale" : o.state == ST_WRITING ? "being written" :
+		    "held by", (int)o.pid);
+	return o;
+}
+
+pid_t
+devlock_owner(const struct devlock *dl)
+{
+	struct owner o;
+	pid_t rv = 0;
+	int i;
+
+	for (i = 0; i < dl->nnames; i++) {
+		o = read_owner(dl, dl->names[i]);
+		if (o.state == ST_ALIVE)
+			return o.pid;
+		if (o.state == ST_WRITING)
+			rv = -1;
+	}
+	return rv;
+}
+
+/* A foreign name held by someone other than pid, or 0. */
+static pid_t
+foreign_owner(const struct devlock *dl, pid_t pid)
+{
+	struct owner o;
+	int i;
+
+	for (i = NAME_SVR4 + 1; i < dl->nnames; i++) {
+		o = read_owner(dl, dl->names[i]);
+		if (o.state == ST_ALIVE && o.pid != pid)
+			return o.pid;
+		if (o.state == ST_WRITING)
+			return -1;
+	}
+	return 0;
+}
+
+/* A private file in the lock directory holding pid, for linking. */
+static int
+make_temp(const struct devlock *dl, pid_t pid, char *tmp, size_t len)
+{
+	char content[16];
+	int fd, n, i;
+
+	n = lckfile_format(content, sizeof(content), pid);
+	for (i = 0; i < 100; i++) {
+		snprintf(tmp, len, "LTMP.%d.%ld.%d", (int)getpid(),
+		    (long)random(), i);
+		fd = openat(dl->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd == -1 && errno == EEXIST)
+			continue;
+		if (fd == -1)
+			return -1;
+		if (fchmod(fd, 0644) == -1 || write(fd, content, (size_t)n) != n) {
+			int e = errno;
+
+			close(fd);
+			unlinkat(dl->dirfd, tmp, 0);
+			errno = e ? e : EIO;
+			return -1;
+		}
+		if (close(fd) == -1) {
+			unlinkat(dl->dirfd, tmp, 0);
+			return -1;
+		}
+		return 0;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/*
+ * Remove name if it is (still) stale.  All lockdev processes remove stale
+ * files only while holding flock on the lock directory and only after
+ * reading the file again under it; files are created only by link(),
+ * which fails if the name exists.  So once a stale file is gone, exactly
+ * one linker wins the name, and a second remover, reading again under the
+ * lock, finds the winner's live pid and leaves it alone.
+ */
+static int
+remove_stale(const struct devlock *dl, const char *name)
+{
+	struct owner o;
+	int rv = 0;
+
+	if (flock(dl->dirfd, LOCK_EX) == -1)
+		return -1;
+	o = read_owner(dl, name);
+	if (o.state == ST_STALE && unlinkat(dl->dirfd, name, 0) == -1 &&
+	    errno != ENOENT)
+		rv = -1;
+	flock(dl->dirfd, LOCK_UN);
+	return rv;
+}
+
+enum { PLACE_RETRY = 2 };
+
+/* Link tmp (holding pid) at name, or say who holds name. */
+static int
+place(const struct devlock *dl, const char *name, const char *tmp,
+    pid_t pid, pid_t *owner, bool *made)
+{
+	struct owner o;
+
+	*made = false;
+	if (linkat(dl->dirfd, tmp, dl->dirfd, name, 0) == 0) {
+		*made = true;
+		return DEVLOCK_OK;
+	}
+	if (errno != EEXIST)
+		return -1;
+	o = read_owner(dl, name);
+	switch (o.state) {
+	case ST_ALIVE:
+		if (o.pid == pid)
+			return DEVLOCK_OK;	/* already ours */
+		*owner = o.pid;
+		return DEVLOCK_HELD;
+	case ST_WRITING:
+		*owner = -1;
+		return DEVLOCK_HELD;
+	case ST_STALE:
+		if (remove_stale(dl, name) == -1)
+			return -1;
+		return PLACE_RETRY;
+	default:
+		return PLACE_RETRY;	/* gone meanwhile */
+	}
+}
+
+/* Undo a name we linked, if it still is our file. */
+static void
+unplace(const struct devlock *dl, const char *name, const char *tmp)
+{
+	struct stat a, b;
+
+	if (fstatat(dl->dirfd, name, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    fstatat(dl->dirfd, tmp, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+		unlinkat(dl->dirfd, name, 0);
+}
+
+int
+devlock_lock(struct devlock *dl, pid_t pid, pid_t *owner)
+{
+	char tmp[NAME_MAX + 1];
+	bool made0, made1;
+	int round, r, e;
+
+	if ((*owner = foreign_owner(dl, pid)) != 0)
+		return DEVLOCK_HELD;
+	if (make_temp(dl, pid, tmp, sizeof(tmp)) == -1)
+		return -1;
+	for (round = 0; round < ROUNDS_MAX; round++) {
+		r = place(dl, dl->names[NAME_OURS], tmp, pid, owner, &made0);
+		if (r == PLACE_RETRY)
+			continue;
+		if (r != DEVLOCK_OK)
+			break;
+		r = place(dl, dl->names[NAME_SVR4], tmp, pid, owner, &made1);
+		if (r == DEVLOCK_OK)
+			break;
+		/* Never keep half a lock. */
+		if (made0)
+			unplace(dl, dl->names[NAME_OURS], tmp);
+		if (r != PLACE_RETRY)
+			break;
+	}
+	e = errno;
+	unlinkat(dl->dirfd, tmp, 0);
+	if (round == ROUNDS_MAX) {
+		e = EAGAIN;
+		r = -1;
+	}
+	errno = e;
+	return r;
+}
+
+/* Is name one we read?  For filtering inotify events. */
+static bool
+watched(const struct devlock *dl, const char *name)
+{
+	int i;
+
+	for (i = 0; i < dl->nnames; i++)
+		if (strcmp(dl->names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Drain inotify; true if any event concerns one of our names. */
+static bool
+relevant_events(const struct devlock *dl, int ifd)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	bool hit = false;
+	ssize_t n;
+	char *p;
+
+	while ((n = read(ifd, buf, sizeof(buf))) > 0)
+		for (p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)p;
+			if ((ev->mask & IN_Q_OVERFLOW) != 0 ||
+			    (ev->len > 0 && watched(dl, ev->name)))
+				hit = true;
+		}
+	return hit;
+}
+
+/* Milliseconds to sleep: until the deadline, or a grace period's end. */
+static int
+sleep_ms(const struct deadline *d, pid_t owner)
+{
+	int ms = deadline_poll_ms(d);
+
+	if (owner <= 0 && (ms == -1 || ms > 1000 * DEVLOCK_GRACE))
+		ms = 1000 * DEVLOCK_GRACE;	/* a file being written */
+	return ms;
+}
+
+int
+devlock_wait(struct devlock *dl, pid_t pid, const struct deadline *d,
+    pid_t *owner)
+{
+	struct pollfd pfd[2];
+	char path[64];
+	bool wake;
+	int ifd, r, e;
+
+	/*
+	 * Watch before the first attempt: a removal between an attempt and
+	 * poll() is then already queued, so no wake-up is lost.
+	 */
+	if ((ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", dl->dirfd);
+	if (inotify_add_watch(ifd, path, IN_DELETE | IN_MOVED_FROM |
+	    IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR) == -1) {
+		e = errno;
+		close(ifd);
+		errno = e;
+		return -1;
+	}
+	for (;;) {
+		r = devlock_lock(dl, pid, owner);
+		if (r != DEVLOCK_HELD || deadline_passed(d))
+			break;
+		pfd[0].fd = ifd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = -1;
+		pfd[1].events = POLLIN;
+		/*
+		 * A pidfd turns readable when the owner dies, which may
+		 * leave its lock file behind: wake for that too.  If it is
+		 * already gone, try again at once.
+		 */
+		if (*owner > 0 && (pfd[1].fd = pidfd_open(*owner, 0)) == -1 &&
+		    errno == ESRCH)
+			continue;
+		for (wake = false; !wake; ) {
+			r = poll(pfd, 2, sleep_ms(d, *owner));
+			if (r == -1 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;	/* timed out, or failed: see below */
+			if (pfd[1].fd != -1 && pfd[1].revents != 0)
+				wake = true;
+			/* Our own temporary files stir the directory too. */
+			if (pfd[0].revents != 0 && relevant_events(dl, ifd))
+				wake = true;
+		}
+		e = errno;
+		if (pfd[1].fd != -1)
+			close(pfd[1].fd);
+		if (r == -1) {
+			close(ifd);
+			errno = e;
+			return -1;
+		}
+	}
+	e = errno;
+	close(ifd);
+	errno = e;
+	return r;
+}
+
+int
+devlock_relock(struct devlock *dl, pid_t pid, pid_t newpid, pid_t *owner)
+{
+	char tmp[48], tmp2[64];
+	struct owner o[2];
+	bool ours = false;
+	int i, e;
+
+	if ((*owner = foreign_owner(dl, pid)) != 0 && *owner != newpid)
+		return DEVLOCK_HELD;
+	for (i = 0; i < 2; i++) {
+		o[i] = read_owner(dl, dl->names[i]);
+		if (o[i].state == ST_WRITING ||
+		    (o[i].state == ST_ALIVE && o[i].pid != pid)) {
+			*owner = o[i].pid > 0 ? o[i].pid : -1;
+			return DEVLOCK_HELD;
+		}
+		if (o[i].state == ST_ALIVE)
+			ours = true;
+	}
+	if (!ours)
+		return devlock_lock(dl, newpid, owner);
+
+	/*
+	 * Two links of one new file, renamed over the old names: each
+	 * rename replaces a name atomically, so both names exist throughout
+	 * and the device never looks free.
+	 */
+	if (make_temp(dl, newpid, tmp, sizeof(tmp)) == -1)
+		return -1;
+	snprintf(tmp2, sizeof(tmp2), "%s.2", tmp);
+	if (linkat(dl->dirfd, tmp, dl->dirfd, tmp2, 0) == -1 ||
+	    renameat(dl->dirfd, tmp, dl->dirfd, dl->names[NAME_OURS]) == -1 ||
+	    renameat(dl->dirfd, tmp2, dl->dirfd, dl->names[NAME_SVR4]) == -1) {
+		e = errno;
+		unlinkat(dl->dirfd, tmp, 0);
+		unlinkat(dl->dirfd, tmp2, 0);
+		errno = e;
+		return -1;
+	}
+	return DEVLOCK_OK;
+}
+
+int
+devlock_unlock(struct devlock *dl, pid_t pid, bool force, pid_t *owner)
+{
+	struct owner o;
+	int i, rv = DEVLOCK_OK;
+
+	/* Under the directory lock, as remove_stale(): see there. */
+	if (flock(dl->dirfd, LOCK_EX) == -1)
+		return -1;
+	for (i = 0; i < 2 && !force; i++) {
+		o = read_owner(dl, dl->names[i]);
+		if ((o.state == ST_ALIVE && o.pid != pid) ||
+		    o.state == ST_WRITING) {
+			*owner = o.pid > 0 ? o.pid : -1;
+			rv = DEVLOCK_HELD;
+		}
+	}
+	for (i = 0; i < 2 && rv == DEVLOCK_OK; i++)
+		if (unlinkat(dl->dirfd, dl->names[i], 0) == -1 &&
+		    errno != ENOENT)
+			rv = -1;
+	flock(dl->dirfd, LOCK_UN);
+	return rv;
+}
