@@ -66,10 +66,15 @@ $(BIN)/unit-%: tests/unit/%$(SFX).o $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(BSD_LIBS)
 
+$(BIN)/ptyhold: tests/tools/ptyhold$(SFX).o
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_LDFLAGS) -o $@ $<
+
 # Builds everything, runs the C unit tests and every bats file, and ends
 # with one line "N passed, N failed".
-check: $(PROGS) $(UNITS)
-	LOCKKIT_BIN=$(CURDIR)/$(BIN) tests/run $(UNITS) tests/*.bats
+check: $(PROGS) $(UNITS) $(BIN)/ptyhold
+	LOCKKIT_BIN=$(CURDIR)/$(BIN) LOCKKIT_SANITIZE=$(SANITIZE) \
+	    tests/run $(UNITS) tests/*.bats
 
 lint:
 	mandoc -Tlint -Wwarning $(MANS)
@@ -96,4 +101,4 @@ uninstall:
 	    $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
 
 clean:
-	rm -rf bin bin-san lib/*.o lib/*.a cmd/*.o tests/unit/*.o
+	rm -rf bin bin-san lib/*.o lib/*.a cmd/*.o tests/unit/*.o tests/tools/*.o

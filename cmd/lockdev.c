@@ -125,6 +125,21 @@ held(const struct devlock *dl, pid_t owner, bool quiet, bool verbose)
 	return LK_EXIT_CONFLICT;
 }
 
+/* Lock for pid; with a deadline, wait for the holder to go. */
+static int
+take(struct devlock *dl, pid_t pid, const struct deadline *d, pid_t *owner,
+    bool verbose)
+{
+	int r;
+
+	r = devlock_lock(dl, pid, owner);
+	if (r != DEVLOCK_HELD || d == NULL)
+		return r;
+	if (verbose)
+		warnx("%s: locked by pid %d; waiting", dl->dev, (int)*owner);
+	return devlock_wait(dl, pid, d, owner);
+}
+
 /* The command is running: make its pid the owner. */
 static void
 hand_to_child(pid_t child, void *arg)
@@ -266,8 +281,7 @@ main(int argc, char *argv[])
 		}
 		return held(&dl, owner, quiet, verbose);
 	case LOCK:
-		r = have_wait ? devlock_wait(&dl, pid, &d, &owner) :
-		    devlock_lock(&dl, pid, &owner);
+		r = take(&dl, pid, have_wait ? &d : NULL, &owner, verbose);
 		if (r == -1)
 			fail(dl.dev);
 		if (r == DEVLOCK_HELD)
@@ -297,8 +311,7 @@ main(int argc, char *argv[])
 
 	/* Run mode: lock for ourselves, then hand the lock to the command. */
 	pid = getpid();
-	r = have_wait ? devlock_wait(&dl, pid, &d, &owner) :
-	    devlock_lock(&dl, pid, &owner);
+	r = take(&dl, pid, have_wait ? &d : NULL, &owner, verbose);
 	if (r == -1)
 		fail(dl.dev);
 	if (r == DEVLOCK_HELD)

@@ -32,3 +32,7 @@ check_page() {
 @test "solo.1 is lint clean and its SYNOPSIS matches usage" {
 	check_page solo
 }
+
+@test "lockdev.1 is lint clean and its SYNOPSIS matches usage" {
+	check_page lockdev
+}

@@ -1,0 +1,376 @@
+#!/usr/bin/env bats
+# lockdev: UUCP/FHS lock files, with the lock directory in $T/locks.
+
+load helper
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	cd "$T" || return 1
+	HOLDER= HELD= OWNERS=()
+	mkdir locks
+	export LOCKDEV_LOCKDIR=$T/locks
+	# A live process to own locks in the tests.
+	sleep 60 >/dev/null 2>&1 3>&- &
+	OWNER=$!
+	OWNERS+=("$OWNER")
+}
+
+teardown() {
+	kill "${OWNERS[@]}" 2>/dev/null || :
+	if [ -n "${PTY_FD:-}" ]; then exec {PTY_FD}>&-; fi
+	if [ -n "$HOLDER" ]; then kill "$HOLDER" "$HELD" 2>/dev/null || :; fi
+}
+
+# A pid that is certainly dead.
+dead_pid() {
+	sh -c 'echo $$' 
+}
+
+# hdb PID: the HDB content lockdev writes.
+hdb() {
+	printf '%10d\n' "$1"
+}
+
+# pty: a fresh pseudo-terminal in $PTY, kept open until teardown.
+pty() {
+	fifo ptyname
+	exec {PTY_FD}> >(exec ptyhold >&"$fd_ptyname")
+	read -r -t 10 PTY <&"$fd_ptyname"
+	[ -c "$PTY" ]
+}
+
+@test "free: exit 0, nothing printed; locked: exit 1 and the owner's pid" {
+	run -0 --separate-stderr lockdev /dev/null
+	assert_output ''
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	run -1 lockdev /dev/null
+	assert_output "$OWNER"
+	run -1 lockdev -q /dev/null
+	assert_output ''
+}
+
+@test "-l writes LCK..NAME and LCK.MMM.mmm: one file, 0644, HDB pid" {
+	umask 077
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	assert_equal "$(cat locks/LCK..null)" "$(hdb "$OWNER")"
+	[ "$(stat -c %s locks/LCK..null)" = 11 ]
+	assert_equal "$(stat -c '%i %a %h' locks/LCK..null)" "$(stat -c '%i %a %h' locks/LCK.001.003)"
+	assert_equal "$(stat -c '%a %h' locks/LCK..null)" "644 2"
+	assert_equal "$(ls locks | wc -l)" 2
+}
+
+@test "the default owner is the calling process" {
+	run -0 sh -c 'lockdev -l /dev/null && echo $$'
+	assert_equal "$(cat locks/LCK..null)" "$(hdb "$output")"
+}
+
+@test "locking again for the same pid succeeds; for another pid fails" {
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	run -1 lockdev -l -p $$ /dev/null
+	assert_output "$OWNER"
+	assert_equal "$(cat locks/LCK..null)" "$(hdb "$OWNER")"
+}
+
+@test "symlinks are resolved: another path to the device shares its lock" {
+	ln -s /dev/null mynull
+	run -0 lockdev -l -p "$OWNER" "$T/mynull"
+	assert_file_exists locks/LCK..null
+	run -1 lockdev /dev/null
+	run -0 lockdev -l -p "$OWNER" null	# a bare name is in /dev
+}
+
+@test "pts/N is locked as LCK..pts_N" {
+	pty
+	n=${PTY#/dev/pts/}
+	run -0 lockdev -l -p "$OWNER" "$PTY"
+	assert_file_exists "locks/LCK..pts_$n"
+	maj=$(printf '%03d' $((0x$(stat -c %t "$PTY")))); min=$(printf '%03d' $((0x$(stat -c %T "$PTY"))))
+	assert_file_exists "locks/LCK.$maj.$min"
+}
+
+@test "every name other programs use is honoured and left alone" {
+	pty
+	n=${PTY#/dev/pts/}
+	maj=$(printf '%03d' $((0x$(stat -c %t "$PTY")))); min=$(printf '%03d' $((0x$(stat -c %T "$PTY"))))
+	fsmaj=$(printf '%03d' $(( $(stat -c %d "$PTY") >> 8 )))
+	for name in "LCK..$n" "LCK..pts:$n" "LCK..pts_$n" "LCK.C.$maj.$min" "LK.$fsmaj.$maj.$min" "LCK.$maj.$min"; do
+		hdb "$OWNER" > "locks/$name"
+		sum=$(md5sum < "locks/$name")
+		run -1 lockdev "$PTY"
+		assert_output "$OWNER"
+		run -1 lockdev -l -p $$ "$PTY"
+		assert_equal "$(md5sum < "locks/$name")" "$sum"
+		assert_equal "$(ls locks)" "$name"
+		rm "locks/$name"
+	done
+}
+
+@test "owners are read in every format in use" {
+	for content in "$OWNER" "$OWNER"$'\n' "    $OWNER"$'\n' "$OWNER host.example"$'\n' "$(printf '%020d' "$OWNER")"; do
+		printf '%s' "$content" > locks/LCK..null
+		run -1 lockdev /dev/null
+		assert_output "$OWNER"
+	done
+	perl -e 'print pack("l", $ARGV[0])' "$OWNER" > locks/LCK..null
+	run -1 lockdev /dev/null
+	assert_output "$OWNER"
+	if [ "$OWNER" -lt 32768 ]; then
+		perl -e 'print pack("s", $ARGV[0])' "$OWNER" > locks/LCK..null
+		run -1 lockdev /dev/null
+		assert_output "$OWNER"
+	fi
+}
+
+@test "an empty lock file is held while young, stale when old" {
+	: > locks/LCK..null
+	run -1 --separate-stderr lockdev /dev/null
+	assert_output ''
+	run -1 lockdev -l -p "$OWNER" /dev/null
+	touch -d '1 minute ago' locks/LCK..null
+	run -0 lockdev /dev/null
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	assert_equal "$(cat locks/LCK..null)" "$(hdb "$OWNER")"
+}
+
+@test "stale locks (dead pid, garbage, pid 0) are taken over" {
+	for content in "$(hdb "$(dead_pid)")" "garbage here" "$(hdb 0)" "-5"; do
+		printf '%s' "$content" > locks/LCK..null
+		ln -f locks/LCK..null locks/LCK.001.003
+		run -0 lockdev /dev/null
+		run -0 lockdev -l -p "$OWNER" /dev/null
+		assert_equal "$(cat locks/LCK..null)" "$(hdb "$OWNER")"
+		assert_equal "$(cat locks/LCK.001.003)" "$(hdb "$OWNER")"
+		rm locks/*
+	done
+}
+
+@test "8 lockers racing for one stale lock: exactly one wins, 25 rounds" {
+	for i in 1 2 3 4 5 6 7; do
+		sleep 60 >/dev/null 2>&1 3>&- &
+		OWNERS+=($!)
+	done
+	for round in $(seq 25); do
+		hdb "$(dead_pid)" > locks/LCK..null
+		ln -f locks/LCK..null locks/LCK.001.003
+		pids=()
+		for o in "${OWNERS[@]}"; do
+			lockdev -q -l -p "$o" /dev/null 3>&- &
+			pids+=($!)
+		done
+		wins=0
+		for p in "${pids[@]}"; do
+			if wait "$p"; then wins=$((wins + 1)); fi
+		done
+		assert_equal "$wins" 1
+		assert_equal "$(cat locks/LCK..null)" "$(cat locks/LCK.001.003)"
+		assert_equal "$(ls locks | wc -l)" 2
+		rm locks/*
+	done
+}
+
+@test "-r hands the lock to a new pid, only from its owner" {
+	sleep 60 >/dev/null 2>&1 3>&- &
+	new=$!
+	OWNERS+=("$new")
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	run -1 lockdev -r "$new" -p $$ /dev/null
+	assert_output "$OWNER"
+	run -0 lockdev -r "$new" -p "$OWNER" /dev/null
+	assert_equal "$(cat locks/LCK..null)" "$(hdb "$new")"
+	assert_equal "$(stat -c %i locks/LCK..null)" "$(stat -c %i locks/LCK.001.003)"
+	assert_equal "$(ls locks | wc -l)" 2
+	rm locks/*
+	run -0 lockdev -r "$new" -p "$OWNER" /dev/null	# free: just lock
+	assert_equal "$(cat locks/LCK..null)" "$(hdb "$new")"
+}
+
+@test "a relock never lets the device look free" {
+	sleep 60 >/dev/null 2>&1 3>&- &
+	other=$!
+	OWNERS+=("$other")
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	(for i in $(seq 100); do
+		lockdev -q -r "$other" -p "$OWNER" /dev/null || exit 1
+		lockdev -q -r "$OWNER" -p "$other" /dev/null || exit 1
+	done) 3>&- &
+	relocker=$!
+	free=0
+	while kill -0 "$relocker" 2>/dev/null; do
+		lockdev -q /dev/null && free=$((free + 1))
+	done
+	wait "$relocker"
+	assert_equal "$free" 0
+}
+
+@test "-u removes the lock of --pid or of a dead owner, -f anyone's" {
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	run -1 lockdev -u -p $$ /dev/null
+	assert_output "$OWNER"
+	assert_file_exists locks/LCK..null
+	run -0 lockdev -u -p "$OWNER" /dev/null
+	assert_equal "$(ls locks | wc -l)" 0
+	hdb "$(dead_pid)" > locks/LCK..null
+	run -0 lockdev -u /dev/null
+	assert_file_not_exists locks/LCK..null
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	run -0 lockdev -u -f /dev/null
+	assert_equal "$(ls locks | wc -l)" 0
+	run -0 lockdev -u /dev/null	# nothing to unlock
+}
+
+@test "run mode: the command holds the lock under its own pid" {
+	run -0 lockdev /dev/null sh -c 'cat "$LOCKDEV_LOCKDIR/LCK..null"; echo $$'
+	assert_equal "${lines[0]}" "$(printf '%10d' "${lines[1]}")"
+	assert_equal "$(ls locks | wc -l)" 0
+	run -7 lockdev /dev/null sh -c 'exit 7'
+	run -143 lockdev /dev/null sh -c 'kill -TERM $$'
+	assert_equal "$(ls locks | wc -l)" 0
+}
+
+@test "run mode: flock users see the device busy while the command runs" {
+	run -0 lockdev /dev/null sh -c 'flock -n /dev/null true; echo $?'
+	assert_output 1
+	run -0 flock -n /dev/null true
+}
+
+@test "run mode: a held device is not run, the owner is printed" {
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	run -1 lockdev /dev/null touch ran
+	assert_output "$OWNER"
+	assert_file_not_exists ran
+}
+
+@test "run mode: a command that cannot run gives 69 and leaves nothing" {
+	run -69 lockdev /dev/null no-such-command-xyz
+	assert_output --partial "cannot run no-such-command-xyz"
+	assert_equal "$(ls locks | wc -l)" 0
+}
+
+@test "-w waits for the lock to be removed" {
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	fifo err
+	lockdev -v -w 10 /dev/null sh -c 'echo ran > out' 2>&"$fd_err" 3>&- &
+	waiter=$!
+	read -r -t 10 line <&"$fd_err"
+	assert_equal "$line" "lockdev: /dev/null: locked by pid $OWNER; waiting"
+	assert_file_not_exists out
+	run -0 lockdev -u -p "$OWNER" /dev/null
+	wait "$waiter"
+	assert_file_contains out ran
+}
+
+@test "-w wakes when the owner dies, leaving a stale file" {
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	fifo err
+	lockdev -v -w 10 -l -p $$ /dev/null 2>&"$fd_err" 3>&- &
+	waiter=$!
+	read -r -t 10 line <&"$fd_err"
+	kill "$OWNER"
+	t0=$(now_ms)
+	wait "$waiter"
+	[ $(($(now_ms) - t0)) -lt 500 ]
+	assert_equal "$(cat locks/LCK..null)" "$(hdb $$)"
+}
+
+@test "-w gives up at the deadline with status 1" {
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	t0=$(now_ms)
+	run -1 lockdev -w 0.3 -l -p $$ /dev/null
+	[ $(($(now_ms) - t0)) -ge 300 ]
+	assert_output "$OWNER"
+}
+
+@test "a lock directory writable by others needs the sticky bit" {
+	chmod 0777 locks
+	run -12 lockdev -l -p "$OWNER" /dev/null
+	assert_output "lockdev: $T/locks: writable by others without the sticky bit; refusing"
+	assert_equal "$(ls locks | wc -l)" 0
+	chmod 1777 locks
+	run -0 lockdev -l -p "$OWNER" /dev/null
+}
+
+@test "a lock name planted as a symlink is never followed" {
+	echo precious > victim
+	sum=$(md5sum < victim)
+	ln -s "$T/victim" locks/LCK..null
+	run -0 lockdev /dev/null
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	assert_equal "$(md5sum < victim)" "$sum"
+	[ ! -L locks/LCK..null ]
+	assert_equal "$(cat locks/LCK..null)" "$(hdb "$OWNER")"
+}
+
+@test "a fifo or a huge file at a lock name is read without blocking, briefly" {
+	mkfifo locks/LCK..null
+	run -0 timeout 5 lockdev /dev/null
+	rm locks/LCK..null
+	head -c 1000000 /dev/zero | tr '\0' 7 > locks/LCK..null
+	run -0 timeout 5 lockdev /dev/null
+}
+
+@test "errors map to the liblockdev helper's statuses" {
+	run -7 lockdev /dev/no-such-device
+	assert_output "lockdev: /dev/no-such-device: No such file or directory"
+	touch plain
+	run -5 lockdev "$T/plain"
+	assert_output "lockdev: $T/plain: not a character device"
+	run -6 lockdev "/dev/$(printf 'x%.0s' $(seq 300))"
+	ln -s loop1 loop2; ln -s loop2 loop1
+	run -10 lockdev "$T/loop1"
+	run -7 lockdev -L "$T/none" /dev/null
+	run -8 lockdev -L "$T/plain" /dev/null
+}
+
+@test "a read-only lock directory gives 3, an unwritable one 2" {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	mkdir ro
+	run -3 unshare -m sh -c 'mount -t tmpfs -o ro none ro && exec lockdev -l -p 1 -L ro /dev/null'
+	chmod 755 "$T" locks
+	run -2 setpriv --reuid=1000 --regid=1000 --clear-groups "$LOCKKIT_BIN/lockdev" -l -L "$T/locks" /dev/null
+}
+
+@test "usage errors exit 64" {
+	run -64 lockdev
+	assert_output "lockdev: missing device"
+	run -64 lockdev -l -u /dev/null
+	run -64 lockdev -p 0 /dev/null
+	run -64 lockdev -p abc /dev/null
+	run -64 lockdev -r x /dev/null
+	run -64 lockdev -w -1 /dev/null
+	run -64 lockdev -f /dev/null
+	run -64 lockdev -p 1 /dev/null true
+	run -64 lockdev -l /dev/null true
+	run -64 lockdev -Z /dev/null
+	assert_equal "$(ls locks | wc -l)" 0
+}
+
+@test "-h and -V print to stdout and exit 0" {
+	run -0 lockdev -h
+	assert_line --index 0 --partial "usage: lockdev"
+	run -0 lockdev -V
+	assert_output --regexp '^lockdev \(lockkit\) '
+}
+
+@test "installed setgid: ignores -L and the environment, checks the real user" {
+	[ "$(id -u)" = 0 ] || skip "needs root to make a setgid copy"
+	d=$(mktemp -d /tmp/lockdev-sg.XXXXXX)
+	chmod 755 "$d"
+	cp "$LOCKKIT_BIN/lockdev" "$d/lockdev"
+	chgrp nogroup "$d/lockdev"
+	chmod 2755 "$d/lockdev"
+	pty
+	chmod 0666 "$PTY"
+	n=${PTY#/dev/pts/}
+	# -p must name a process of the real user's own
+	run -12 setpriv --reuid=1000 --regid=1000 --clear-groups "$d/lockdev" -l -p $$ "$PTY"
+	run -0 setpriv --reuid=1000 --regid=1000 --clear-groups env LOCKDEV_LOCKDIR="$T/locks" "$d/lockdev" -l -L "$T/locks" "$PTY"
+	assert_equal "$(ls locks | wc -l)" 0
+	assert_file_exists "/var/lock/LCK..pts_$n"
+	run -0 setpriv --reuid=1000 --regid=1000 --clear-groups "$d/lockdev" -u "$PTY"
+	assert_file_not_exists "/var/lock/LCK..pts_$n"
+	chmod 0600 "$PTY"
+	run -2 setpriv --reuid=1000 --regid=1000 --clear-groups "$d/lockdev" -l "$PTY"
+	run -12 setpriv --reuid=1000 --regid=1000 --clear-groups "$d/lockdev" -u -f "$PTY"
+	rm -rf "$d"
+}
