@@ -47,7 +47,8 @@ MANS     = $(TOOLS:%=man/%.1)
 # Test peers: util-linux flock (side by side with flockrun), cu, minicom
 # and picocom (lockdev interop), tmux (runs them on a terminal).
 DEBPKGS  = build-essential pkg-config libbsd-dev bats bats-support \
-           bats-assert bats-file mandoc util-linux cu minicom picocom tmux
+           bats-assert bats-file mandoc util-linux procps bsdextrautils \
+           cu minicom picocom tmux
 
 .PHONY: all check deps install uninstall clean lint
 .SECONDARY:
