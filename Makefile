@@ -14,10 +14,12 @@ CFLAGS    ?= -O2 -g
 WARNFLAGS ?= -std=c11 -Wall -Wextra -Werror
 HARDEN    ?= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 LDHARDEN  ?= -pie -Wl,-z,relro,-z,now
-BSD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbsd-overlay 2>/dev/null)
+BSD_CFLAGS  = $(shell $(PKG_CONFIG) --cflags libbsd-overlay 2>/dev/null)
+# Expanded when a recipe runs, not when make starts: "make deps all" must
+# see the libbsd that deps has just installed.
 # libbsd is linked statically: it saves the dynamic loader's work at every
 # start (these tools run thousands of times a day) and one more descriptor.
-BSD_LIBS   := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs --static \
+BSD_LIBS    = -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs --static \
               libbsd-overlay 2>/dev/null) -Wl,-Bdynamic
 
 # SANITIZE=1 builds into separate objects and bin-san/, so a sanitized and
