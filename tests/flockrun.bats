@@ -374,3 +374,27 @@ contend() {
 @test "8 x 200 increments under posix locks lose no update" {
 	contend --fcntl=posix
 }
+
+@test "POSIX deadlock: the kernel refuses one waiter, 65 and 'would deadlock'" {
+	fifo a
+	fifo b
+	fifo goa
+	fifo gob
+	# Each holds one file (locks kept across exec with -F), reports, then
+	# waits for the other's file.
+	flockrun -F --fcntl=posix f1 sh -c 'echo > "$1"; read x < "$2"; exec flockrun -F --fcntl=posix f2 true' sh "$T/a" "$T/goa" 2>"$T/erra" 3>&- &
+	pa=$!
+	flockrun -F --fcntl=posix f2 sh -c 'echo > "$1"; read x < "$2"; exec flockrun -F --fcntl=posix f1 true' sh "$T/b" "$T/gob" 2>"$T/errb" 3>&- &
+	pb=$!
+	read -r -t 10 x <&"$fd_a"
+	read -r -t 10 x <&"$fd_b"
+	echo go >&"$fd_goa"
+	echo go >&"$fd_gob"
+	sa=0 sb=0
+	wait "$pa" || sa=$?
+	wait "$pb" || sb=$?
+	# One is refused with EDEADLK; the other then gets its lock.
+	assert_equal "$((sa + sb))" 65
+	run cat "$T/erra" "$T/errb"
+	assert_output --regexp "flockrun: f[12]: cannot lock: would deadlock"
+}

@@ -326,8 +326,13 @@ pty() {
 	[ "$(id -u)" = 0 ] || skip "needs root"
 	mkdir ro
 	run -3 unshare -m sh -c 'mount -t tmpfs -o ro none ro && exec lockdev -l -p 1 -L ro /dev/null'
-	chmod 755 "$T" locks
-	run -2 setpriv --reuid=1000 --regid=1000 --clear-groups "$LOCKKIT_BIN/lockdev" -l -L "$T/locks" /dev/null
+	# A directory uid 1000 can search and read but not write.
+	pub=$(mktemp -d /tmp/lockkit.XXXXXX)
+	chmod 755 "$pub"
+	run -0 setpriv --reuid=1000 --regid=1000 --clear-groups "$LOCKKIT_BIN/lockdev" -L "$pub" /dev/null
+	run -2 setpriv --reuid=1000 --regid=1000 --clear-groups "$LOCKKIT_BIN/lockdev" -l -L "$pub" /dev/null
+	assert_output --partial "Permission denied"
+	rm -rf "$pub"
 }
 
 @test "usage errors exit 64" {
@@ -375,4 +380,30 @@ pty() {
 	run -2 setpriv --reuid=1000 --regid=1000 --clear-groups "$d/lockdev" -l "$PTY"
 	run -12 setpriv --reuid=1000 --regid=1000 --clear-groups "$d/lockdev" -u -f "$PTY"
 	rm -rf "$d"
+}
+
+@test "an owner we may not signal (EPERM) is alive" {
+	[ "$(id -u)" = 0 ] || skip "needs root to run as another uid"
+	pub=$(mktemp -d /tmp/lockkit.XXXXXX)
+	chmod 755 "$pub"
+	run -0 lockdev -L "$pub" -l -p "$OWNER" /dev/null
+	run -1 setpriv --reuid=1000 --regid=1000 --clear-groups "$LOCKKIT_BIN/lockdev" -L "$pub" /dev/null
+	assert_output "$OWNER"
+	rm -rf "$pub"
+}
+
+@test "run mode forwards signals and still removes the lock" {
+	fifo ready
+	lockdev /dev/null perl -e '
+		$SIG{TERM} = sub { exit 7 };
+		open(my $f, ">", $ARGV[0]) or die; print $f "$$\n"; close $f;
+		sleep 30; exit 9' "$T/ready" 3>&- &
+	pid=$!
+	read -r -t 10 child <&"$fd_ready"
+	assert_equal "$(tr -d ' \n' < locks/LCK..null)" "$child"
+	kill -TERM "$pid"
+	st=0
+	wait "$pid" || st=$?
+	assert_equal "$st" 7
+	assert_equal "$(ls locks | wc -l)" 0
 }
