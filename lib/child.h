@@ -10,15 +10,15 @@
 #include <stddef.h>
 
 /*
- * Fork, close the nclose descriptors in closefds in the child, and exec
- * argv (searching PATH).  While the child runs, SIGHUP, SIGINT, SIGQUIT,
+ * Start argv (searching PATH) in a child, with the nclose descriptors in
+ * closefds closed there.  While the child runs, SIGHUP, SIGINT, SIGQUIT,
  * SIGTERM, SIGUSR1 and SIGUSR2 sent to the caller are passed on to it;
  * SIGINT and SIGQUIT typed at a terminal already reach the whole process
  * group and are not sent twice.  Returns the child's status as an exit
- * status (exit_for_wait()); if the exec fails, the child prints why and
- * exits with exit_for_exec().  If started is not NULL it is called in the
+ * status (exit_for_wait()); if the command cannot be started, prints why
+ * and returns exit_for_exec().  If started is not NULL it is called in the
  * parent with the child's pid before waiting (the forwarded signals are
- * blocked meanwhile).  On fork failure, exits via err().
+ * blocked meanwhile).
  */
 int	child_run(char *const argv[], const int *closefds, size_t nclose,
 	    void (*started)(pid_t, void *), void *arg);
