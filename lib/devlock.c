@@ -526,22 +526,30 @@ devlock_relock(struct devlock *dl, pid_t pid, pid_t newpid, pid_t *owner)
 int
 devlock_unlock(struct devlock *dl, pid_t pid, bool force, pid_t *owner)
 {
-	struct owner o;
+	struct owner o[2];
 	int i, rv = DEVLOCK_OK;
 
-	/* Under the directory lock, as remove_stale(): see there. */
+	/*
+	 * Under the directory lock, as remove_stale(): see there.  A name
+	 * found absent is left alone: link() needs no lock, so by the time
+	 * we would unlink it, it may be a new owner's.  A name that exists
+	 * (ours, stale, or anyone's with -f) cannot be replaced meanwhile,
+	 * since only holders of this lock remove files and link() fails on
+	 * an existing name.
+	 */
 	if (flock(dl->dirfd, LOCK_EX) == -1)
 		return -1;
-	for (i = 0; i < 2 && !force; i++) {
-		o = read_owner(dl, dl->names[i]);
-		if ((o.state == ST_ALIVE && o.pid != pid) ||
-		    o.state == ST_WRITING) {
-			*owner = o.pid > 0 ? o.pid : -1;
+	for (i = 0; i < 2; i++) {
+		o[i] = read_owner(dl, dl->names[i]);
+		if (!force && ((o[i].state == ST_ALIVE && o[i].pid != pid) ||
+		    o[i].state == ST_WRITING)) {
+			*owner = o[i].pid > 0 ? o[i].pid : -1;
 			rv = DEVLOCK_HELD;
 		}
 	}
 	for (i = 0; i < 2 && rv == DEVLOCK_OK; i++)
-		if (unlinkat(dl->dirfd, dl->names[i], 0) == -1 &&
+		if (o[i].state != ST_FREE &&
+		    unlinkat(dl->dirfd, dl->names[i], 0) == -1 &&
 		    errno != ENOENT)
 			rv = -1;
 	flock(dl->dirfd, LOCK_UN);

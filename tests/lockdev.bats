@@ -407,3 +407,20 @@ pty() {
 	assert_equal "$st" 7
 	assert_equal "$(ls locks | wc -l)" 0
 }
+
+@test "run mode under contention: each command owns both names while it runs" {
+	pids=()
+	for p in 1 2 3 4 5 6 7 8; do
+		(for i in $(seq 30); do
+			lockdev -w 30 /dev/null sh -c '
+				a=$(tr -d " \n" < "$LOCKDEV_LOCKDIR/LCK..null")
+				b=$(tr -d " \n" < "$LOCKDEV_LOCKDIR/LCK.001.003")
+				[ "$a" = $$ ] && [ "$b" = $$ ] || echo "$$: $a $b" >> bad' || echo fail >> bad
+		done) 2>>errs 3>&- &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p"; done
+	assert_file_not_exists bad
+	assert_equal "$(cat errs)" ""
+	assert_equal "$(ls locks | wc -l)" 0
+}
