@@ -2,6 +2,7 @@
 #include <sys/wait.h>
 
 #include <err.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <signal.h>
 #include <spawn.h>
@@ -53,14 +54,91 @@ child_exec(char *const argv[])
 	exit(exit_for_exec(e));
 }
 
+/*
+ * posix_spawn (clone with CLONE_VFORK in glibc) saves copying our page
+ * tables on every run.  The child starts with the caller's mask and the
+ * default actions for what we handle, so a signal that arrives before its
+ * exec acts on it as it would after.  Returns the pid, or -1 with errno.
+ */
+static pid_t
+spawn(char *const argv[], const int *closefds, size_t nclose,
+    const sigset_t *handled, const sigset_t *mask)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	pid_t pid;
+	size_t i;
+	int e;
+
+	posix_spawn_file_actions_init(&fa);
+	for (i = 0; i < nclose; i++)
+		posix_spawn_file_actions_addclose(&fa, closefds[i]);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigdefault(&attr, handled);
+	posix_spawnattr_setsigmask(&attr, mask);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF |
+	    POSIX_SPAWN_SETSIGMASK);
+	e = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return pid;
+}
+
+/*
+ * fork, and let the child exec only after started() has run in the
+ * parent: the child waits for the end of a pipe that the parent closes
+ * afterwards.  So the command never runs before, say, a lock is handed to
+ * its pid.
+ */
+static pid_t
+start_gated(char *const argv[], const int *closefds, size_t nclose,
+    const sigset_t *mask, void (*started)(pid_t, void *), void *arg)
+{
+	struct sigaction dfl;
+	char c;
+	pid_t pid;
+	size_t i;
+	int gate[2];
+
+	if (pipe2(gate, O_CLOEXEC) == -1)
+		err(LK_EXIT_OSERR, "pipe");
+	switch (pid = fork()) {
+	case -1:
+		err(LK_EXIT_OSERR, "fork");
+	case 0:
+		/* Default actions first, then unblock, as spawn() does. */
+		memset(&dfl, 0, sizeof(dfl));
+		sigemptyset(&dfl.sa_mask);
+		dfl.sa_handler = SIG_DFL;
+		for (i = 0; i < NFORWARDED; i++)
+			sigaction(forwarded[i], &dfl, NULL);
+		sigaction(SIGCHLD, &dfl, NULL);
+		sigprocmask(SIG_SETMASK, mask, NULL);
+		close(gate[1]);
+		while (read(gate[0], &c, 1) == -1 && errno == EINTR)
+			continue;	/* end of file: the parent is done */
+		for (i = 0; i < nclose; i++)
+			close(closefds[i]);
+		execvp(argv[0], argv);
+		warn("cannot run %s", argv[0]);
+		_exit(exit_for_exec(errno));
+	}
+	close(gate[0]);
+	started(pid, arg);
+	close(gate[1]);
+	return pid;
+}
+
 int
 child_run(char *const argv[], const int *closefds, size_t nclose,
     void (*started)(pid_t, void *), void *arg)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
 	struct sigaction sa;
-	sigset_t block, old, waitmask, dflt;
+	sigset_t block, old, waitmask;
 	pid_t pid, r;
 	size_t i;
 	int status, e;
@@ -87,32 +165,14 @@ child_run(char *const argv[], const int *closefds, size_t nclose,
 	sa.sa_handler = on_child;
 	sigaction(SIGCHLD, &sa, NULL);
 
-	/*
-	 * posix_spawn (clone with CLONE_VFORK in glibc) saves copying our
-	 * page tables on every run.  The child starts with the caller's
-	 * mask and default actions for what we handle, so a signal that
-	 * arrives before its exec acts on it as it would after.
-	 */
-	posix_spawn_file_actions_init(&fa);
-	for (i = 0; i < nclose; i++)
-		posix_spawn_file_actions_addclose(&fa, closefds[i]);
-	posix_spawnattr_init(&attr);
-	dflt = block;
-	posix_spawnattr_setsigdefault(&attr, &dflt);
-	posix_spawnattr_setsigmask(&attr, &old);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF |
-	    POSIX_SPAWN_SETSIGMASK);
-	e = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (e != 0) {
+	if (started != NULL)
+		pid = start_gated(argv, closefds, nclose, &old, started, arg);
+	else if ((pid = spawn(argv, closefds, nclose, &block, &old)) == -1) {
+		e = errno;
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		errno = e;
 		warn("cannot run %s", argv[0]);
 		return exit_for_exec(e);
 	}
-	if (started != NULL)
-		started(pid, arg);
 
 	waitmask = old;
 	sigdelset(&waitmask, SIGCHLD);

@@ -17,8 +17,8 @@
  * group and are not sent twice.  Returns the child's status as an exit
  * status (exit_for_wait()); if the command cannot be started, prints why
  * and returns exit_for_exec().  If started is not NULL it is called in the
- * parent with the child's pid before waiting (the forwarded signals are
- * blocked meanwhile).
+ * parent with the child's pid before the command is executed (the child
+ * waits for it), with the forwarded signals blocked.
  */
 int	child_run(char *const argv[], const int *closefds, size_t nclose,
 	    void (*started)(pid_t, void *), void *arg);
