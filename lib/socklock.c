@@ -191,13 +191,13 @@ socklock_wait(struct socklock *sl, const struct deadline *d)
 		if (e == EINTR || e == EAGAIN || e == EINPROGRESS ||
 		    e == ETIMEDOUT)
 			continue;	/* the deadline check above decides */
-		if (e != ECONNREFUSED) {
+		if (e != ECONNREFUSED && e != ECONNRESET && e != ECONNABORTED) {
 			errno = e;
 			return -1;
 		}
 		/*
-		 * Bound but not listening: the holder is between bind and
-		 * listen, or just went.  Retry at once; if it persists (a
+		 * Refused or reset: the holder went during the handshake, or
+		 * is bound but not listening (between bind and listen).  Retry at once; if it persists (a
 		 * socket that holds the address but never listens), back
 		 * off up to a second rather than spin.
 		 */
