@@ -140,6 +140,41 @@ take(struct devlock *dl, pid_t pid, const struct deadline *d, pid_t *owner,
 	return devlock_wait(dl, pid, d, owner);
 }
 
+/*
+ * flock the device node: 0, 1 if another holds it (past the deadline, or
+ * at once without one), -1 with errno on failure.
+ */
+static int
+flock_device(int fd, const struct deadline *d)
+{
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK)
+		return -1;
+	if (d == NULL)
+		return 1;
+	if (deadline_alarm_arm(d) == -1)
+		return -1;
+	for (;;) {
+		/* The alarm repeats: see deadline_alarm_arm(). */
+		if (deadline_passed(d)) {
+			deadline_alarm_disarm();
+			return 1;
+		}
+		if (flock(fd, LOCK_EX) == 0)
+			break;
+		if (errno != EINTR) {
+			int e = errno;
+
+			deadline_alarm_disarm();
+			errno = e;
+			return -1;
+		}
+	}
+	deadline_alarm_disarm();
+	return 0;
+}
+
 /* The command is running: make its pid the owner. */
 static void
 hand_to_child(pid_t child, void *arg)
@@ -166,7 +201,7 @@ main(int argc, char *argv[])
 	bool secure, force = false, quiet = false, verbose = false,
 	    debug = false, have_wait = false, have_pid = false;
 	pid_t pid = getppid(), newpid = 0, owner = 0;
-	int ch, r, devfd, status;
+	int ch, r = 0, devfd, status;
 
 	/*
 	 * Installed setgid (or setuid) to write a protected lock directory:
@@ -318,11 +353,12 @@ main(int argc, char *argv[])
 		return held(&dl, owner, quiet, verbose);
 	/* flock(2) users such as picocom see the device busy as well. */
 	if ((devfd = open(dl.dev, O_RDONLY | O_NOCTTY | O_NONBLOCK |
-	    O_CLOEXEC)) == -1 || flock(devfd, LOCK_EX | LOCK_NB) == -1) {
+	    O_CLOEXEC)) == -1 || (r = flock_device(devfd, have_wait ? &d :
+	    NULL)) != 0) {
 		int e = errno;
 
 		devlock_unlock(&dl, pid, false, &owner);
-		if (e == EWOULDBLOCK) {
+		if (devfd != -1 && r == 1) {
 			if (!quiet)
 				warnx("%s: in use (flock)", dl.dev);
 			return LK_EXIT_CONFLICT;
@@ -338,8 +374,12 @@ main(int argc, char *argv[])
 	 * already be someone else's: unlock removes only ours (or a stale
 	 * one), never a live other owner's.
 	 */
-	(void)devlock_unlock(&dl, pid, false, &owner);
+	/*
+	 * Device flock first, lock files second: a waiter that sees the
+	 * files go must find the flock free too.
+	 */
 	close(devfd);
+	(void)devlock_unlock(&dl, pid, false, &owner);
 	devlock_close(&dl);
 	return status;
 }
