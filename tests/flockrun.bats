@@ -398,3 +398,23 @@ contend() {
 	run cat "$T/erra" "$T/errb"
 	assert_output --regexp "flockrun: f[12]: cannot lock: would deadlock"
 }
+
+# faillock.so fakes lock failures of file systems we cannot mount here.
+preload() {
+	env LD_PRELOAD="$LOCKKIT_BIN/faillock.so" \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"
+}
+
+@test "no locks available (ENOLCK, NFS without a lock daemon): 71, cause named" {
+	run -71 preload FAILLOCK=enolck flockrun f true
+	assert_output "flockrun: f: cannot lock: no locks available (on NFS, is the lock daemon running?)"
+	run -71 preload FAILLOCK=enolck flockrun --fcntl=posix f true
+	run -71 preload FAILLOCK=enolck flock f true	# flock(1) says 71 too
+}
+
+@test "NFSv4 flock on a read-only descriptor (EBADF): reopened read-write" {
+	run -0 preload FAILLOCK=nfs flockrun f sh -c 'flockrun -n f true; echo $?'
+	assert_output 1
+	run -0 preload FAILLOCK=nfs flock f true	# as flock(1) does
+	run -65 preload FAILLOCK=nfs flockrun 9 9<f	# a descriptor cannot be reopened
+}
