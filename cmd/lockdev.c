@@ -23,6 +23,7 @@
 #include "deadline.h"
 #include "devlock.h"
 #include "exitcode.h"
+#include "filelock.h"
 #include "holder.h"
 #include "parse.h"
 #include "version.h"
@@ -141,38 +142,25 @@ take(struct devlock *dl, pid_t pid, const struct deadline *d, pid_t *owner,
 }
 
 /*
- * flock the device node: 0, 1 if another holds it (past the deadline, or
- * at once without one), -1 with errno on failure.
+ * flock the device node, waiting until the deadline if there is one: 0,
+ * 1 if another holds it, -1 on failure (already reported).
  */
 static int
-flock_device(int fd, const struct deadline *d)
+flock_device(const struct devlock *dl, int fd, const struct deadline *d,
+    bool verbose)
 {
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-		return 0;
-	if (errno != EWOULDBLOCK)
-		return -1;
-	if (d == NULL)
-		return 1;
-	if (deadline_alarm_arm(d) == -1)
-		return -1;
-	for (;;) {
-		/* The alarm repeats: see deadline_alarm_arm(). */
-		if (deadline_passed(d)) {
-			deadline_alarm_disarm();
-			return 1;
-		}
-		if (flock(fd, LOCK_EX) == 0)
-			break;
-		if (errno != EINTR) {
-			int e = errno;
+	struct lockreq req = { LOCK_KIND_FLOCK, false, 0, 0 };
+	struct filelock fl;
+	int r, status;
 
-			deadline_alarm_disarm();
-			errno = e;
-			return -1;
-		}
+	filelock_use_fd(&fl, fd);
+	r = filelock_acquire(&fl, 1, &req, d, true, false, &status);
+	if (r == FL_CONFLICT && d != NULL) {
+		if (verbose)
+			warnx("%s: in use (flock); waiting", dl->dev);
+		r = filelock_acquire(&fl, 1, &req, d, false, false, &status);
 	}
-	deadline_alarm_disarm();
-	return 0;
+	return r == 0 ? 0 : r == FL_ERROR ? -1 : 1;
 }
 
 /* The command is running: make its pid the owner. */
@@ -353,8 +341,8 @@ main(int argc, char *argv[])
 		return held(&dl, owner, quiet, verbose);
 	/* flock(2) users such as picocom see the device busy as well. */
 	if ((devfd = open(dl.dev, O_RDONLY | O_NOCTTY | O_NONBLOCK |
-	    O_CLOEXEC)) == -1 || (r = flock_device(devfd, have_wait ? &d :
-	    NULL)) != 0) {
+	    O_CLOEXEC)) == -1 || (r = flock_device(&dl, devfd, have_wait ? &d :
+	    NULL, verbose)) != 0) {
 		int e = errno;
 
 		devlock_unlock(&dl, pid, false, &owner);
@@ -363,6 +351,8 @@ main(int argc, char *argv[])
 				warnx("%s: in use (flock)", dl.dev);
 			return LK_EXIT_CONFLICT;
 		}
+		if (devfd != -1)	/* flock_device() said why */
+			exit(exit_for_lockdev(EIO));
 		errno = e;
 		fail(dl.dev);
 	}

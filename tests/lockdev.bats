@@ -424,3 +424,20 @@ pty() {
 	assert_equal "$(cat errs)" ""
 	assert_equal "$(ls locks | wc -l)" 0
 }
+
+@test "run mode: a device flock held elsewhere is a conflict, or waited for with -w" {
+	hold flock /dev/null
+	run -1 lockdev /dev/null touch ran
+	assert_output "lockdev: /dev/null: in use (flock)"
+	assert_file_not_exists ran
+	assert_equal "$(ls locks | wc -l)" 0
+	fifo err
+	lockdev -v -w 10 /dev/null touch ran 2>&"$fd_err" 3>&- &
+	waiter=$!
+	read -r -t 10 line <&"$fd_err"
+	assert_equal "$line" "lockdev: /dev/null: in use (flock); waiting"
+	release
+	wait "$waiter"
+	assert_file_exists ran
+	assert_equal "$(ls locks | wc -l)" 0
+}
