@@ -146,7 +146,7 @@ main(int argc, char *argv[])
 	struct deadline dl;
 	struct timespec wait, t0;
 	const char *errstr, *shell;
-	char *also[MAXFILES - 1], **cmd = NULL, *shcmd[4];
+	char *also[MAXFILES], **cmd = NULL, *shcmd[4];
 	bool fcntl_set = false, range_set = false, nonblock = false,
 	    unlock = false, closefd = false, nofork = false, verbose = false,
 	    test = false, remove = false, have_wait = false;
@@ -246,8 +246,7 @@ main(int argc, char *argv[])
 		fdopt = parse_fd(argv[0]);
 		argc--;
 		argv++;
-	}
-	else if (fdopt == -1) {
+	} else if (fdopt == -1) {
 		nfl = 1;
 		argc--;
 		argv++;
@@ -285,15 +284,13 @@ main(int argc, char *argv[])
 	if (have_wait && wait.tv_sec == 0 && wait.tv_nsec == 0)
 		nonblock = true;
 
-	nfl = 0;
 	if (fdopt != -1)
-		filelock_use_fd(&fl[nfl++], fdopt);
-	else {
-		if (test && access(argv[-1], F_OK) == -1 && errno == ENOENT)
-			return LK_EXIT_OK;	/* no file, no holder */
-		filelock_open(&fl[nfl++], argv[-1], &req);
-	}
+		filelock_use_fd(&fl[0], fdopt);
+	else
+		also[nalso++] = argv[-1];	/* the file operand */
+	nfl = fdopt != -1;
 	for (i = 0; i < nalso; i++) {
+		/* --test creates nothing: a missing file has no holder. */
 		if (test && access(also[i], F_OK) == -1 && errno == ENOENT)
 			continue;
 		filelock_open(&fl[nfl++], also[i], &req);
@@ -303,9 +300,13 @@ main(int argc, char *argv[])
 		return test_locks(fl, nfl, &req, conflict);
 	if (unlock) {
 		for (i = 0; i < nfl; i++)
-			if (filelock_unlock(&fl[i], &req) == -1)
+			if (filelock_unlock(&fl[i], &req) == -1) {
+				if (fl[i].path == NULL)
+					err(exit_for_lock(errno), "fd %d: "
+					    "cannot unlock", fl[i].fd);
 				err(exit_for_lock(errno), "%s: cannot unlock",
-				    fl[i].path ? fl[i].path : argv[0]);
+				    fl[i].path);
+			}
 	} else {
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		deadline_start(&dl, have_wait ? &wait : NULL);

@@ -232,6 +232,8 @@ load helper
 	assert_line "$HELD sh flock exclusive 0-EOF"
 	run -5 flockrun --test -E 5 f
 	run -0 flockrun --test --fcntl f
+	run -1 flockrun --test --also f missing	# every file counts
+	assert_file_not_exists missing
 	release
 	run -0 flockrun --test f
 }
