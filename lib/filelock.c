@@ -154,10 +154,16 @@ say_holders(const struct filelock *f, const struct lockreq *r)
 
 	n = filelock_test(f, r, h, MAXHOLDERS);
 	for (i = 0; i < n; i++)
-		warnx("%s: held by pid %d (%s), %s %s; waiting",
-		    name(f, buf, sizeof(buf)), (int)h[i].pid, h[i].comm,
-		    lock_kind_name(h[i].kind),
-		    h[i].exclusive ? "exclusive" : "shared");
+		if (h[i].pid > 0)
+			warnx("%s: held by pid %d (%s), %s %s; waiting",
+			    name(f, buf, sizeof(buf)), (int)h[i].pid,
+			    h[i].comm, lock_kind_name(h[i].kind),
+			    h[i].exclusive ? "exclusive" : "shared");
+		else
+			warnx("%s: held by another process, %s %s; waiting",
+			    name(f, buf, sizeof(buf)),
+			    lock_kind_name(h[i].kind),
+			    h[i].exclusive ? "exclusive" : "shared");
 	if (n <= 0)
 		warnx("%s: held by another process; waiting",
 		    name(f, buf, sizeof(buf)));
