@@ -295,6 +295,9 @@ main(int argc, char *argv[])
 		fail(dl.dev);
 	deadline_start(&d, have_wait ? &wait : NULL);
 
+	/* Run mode locks for itself, then hands the lock to the command. */
+	if (mode == RUN)
+		pid = getpid();
 	switch (mode) {
 	case TEST:
 		if ((owner = devlock_owner(&dl)) == 0) {
@@ -304,41 +307,29 @@ main(int argc, char *argv[])
 		}
 		return held(&dl, owner, quiet, verbose);
 	case LOCK:
-		r = take(&dl, pid, have_wait ? &d : NULL, &owner, verbose);
-		if (r == -1)
-			fail(dl.dev);
-		if (r == DEVLOCK_HELD)
-			return held(&dl, owner, quiet, verbose);
-		if (verbose)
-			warnx("%s: locked for pid %d", dl.dev, (int)pid);
-		return LK_EXIT_OK;
-	case UNLOCK:
-		if ((r = devlock_unlock(&dl, pid, force, &owner)) == -1)
-			fail(dl.dev);
-		if (r == DEVLOCK_HELD)
-			return held(&dl, owner, quiet, verbose);
-		if (verbose)
-			warnx("%s: unlocked", dl.dev);
-		return LK_EXIT_OK;
-	case RELOCK:
-		if ((r = devlock_relock(&dl, pid, newpid, &owner)) == -1)
-			fail(dl.dev);
-		if (r == DEVLOCK_HELD)
-			return held(&dl, owner, quiet, verbose);
-		if (verbose)
-			warnx("%s: locked for pid %d", dl.dev, (int)newpid);
-		return LK_EXIT_OK;
 	case RUN:
+		r = take(&dl, pid, have_wait ? &d : NULL, &owner, verbose);
+		break;
+	case UNLOCK:
+		r = devlock_unlock(&dl, pid, force, &owner);
+		break;
+	case RELOCK:
+		r = devlock_relock(&dl, pid, newpid, &owner);
+		pid = newpid;
 		break;
 	}
-
-	/* Run mode: lock for ourselves, then hand the lock to the command. */
-	pid = getpid();
-	r = take(&dl, pid, have_wait ? &d : NULL, &owner, verbose);
 	if (r == -1)
 		fail(dl.dev);
 	if (r == DEVLOCK_HELD)
 		return held(&dl, owner, quiet, verbose);
+	if (mode != RUN) {
+		if (verbose && mode == UNLOCK)
+			warnx("%s: unlocked", dl.dev);
+		else if (verbose)
+			warnx("%s: locked for pid %d", dl.dev, (int)pid);
+		return LK_EXIT_OK;
+	}
+
 	/* flock(2) users such as picocom see the device busy as well. */
 	if ((devfd = open(dl.dev, O_RDONLY | O_NOCTTY | O_NONBLOCK |
 	    O_CLOEXEC)) == -1 || (r = flock_device(&dl, devfd, have_wait ? &d :
