@@ -60,7 +60,7 @@ DEBPKGS  = build-essential pkg-config libbsd-dev bats bats-support \
            bats-assert bats-file mandoc util-linux procps bsdextrautils \
            cu minicom picocom tmux
 
-.PHONY: all bench bench-deps check deps install uninstall clean lint
+.PHONY: all bench bench-deps check deps fuzz install uninstall clean lint
 .SECONDARY:
 all: $(PROGS) $(LIBA)
 
@@ -114,6 +114,20 @@ bench: bench-deps $(PROGS) $(BIN)/stamp $(BIN)/flockrun-static
 bench-deps:
 	@$(MAKE) -s deps DEBPKGS="$(BENCHPKGS)"
 
+# libFuzzer targets (clang), each run for FUZZ_SECONDS; a crash stops
+# make with the input saved as crash-* in bin-fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZERS = lckfile parse
+fuzz:
+	@mkdir -p bin-fuzz
+	for f in $(FUZZERS); do \
+	    clang -g -O1 -D_GNU_SOURCE $(BSD_CFLAGS) -Ilib \
+	        -fsanitize=fuzzer,address,undefined -o bin-fuzz/$$f \
+	        tests/fuzz/$$f.c lib/$$f.c || exit 1; \
+	    (cd bin-fuzz && ./$$f -max_total_time=$(FUZZ_SECONDS) \
+	        -print_final_stats=1) || exit 1; \
+	done
+
 lint:
 	mandoc -Tlint -Wwarning $(MANS)
 
@@ -139,4 +153,4 @@ uninstall:
 	    $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
 
 clean:
-	rm -rf bin bin-san lib/*.o lib/*.a cmd/*.o tests/unit/*.o tests/tools/*.o bench/*.o
+	rm -rf bin bin-san bin-fuzz lib/*.o lib/*.a cmd/*.o tests/unit/*.o tests/tools/*.o bench/*.o

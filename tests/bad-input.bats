@@ -1,0 +1,154 @@
+#!/usr/bin/env bats
+# Bad input, all three tools: each case exits with its documented status,
+# says what is wrong in one line on stderr (an unknown option may add the
+# usage synopsis), prints nothing on stdout, and changes nothing: the
+# test's own directory $W is listed and checksummed before and after (bats
+# keeps files of its own in $T).
+
+load helper
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	W=$T/w
+	mkdir "$W"
+	cd "$W" || return 1
+	HOLDER= HELD=
+	mkdir locks d
+	echo data > f
+	touch plain
+	ln -s loop1 loop2
+	ln -s loop2 loop1
+	export LOCKDEV_LOCKDIR=$W/locks
+	P=$((20000 + RANDOM % 10000))
+}
+
+snapshot() {
+	(cd "$W" && find . -printf '%p %y %m %s %l\n' | sort &&
+		find . -type f -exec md5sum {} + | sort)
+}
+
+# bad STATUS PATTERN CMD...
+bad() {
+	local st=$1 pat=$2 before after line
+	shift 2
+	before=$(snapshot)
+	run --separate-stderr "$@"
+	[ "$status" -eq "$st" ] ||
+		fail "$* exited $status, not $st; stderr: $stderr"
+	[ -z "$output" ] || fail "$* printed on stdout: $output"
+	[ "${#stderr_lines[@]}" -ge 1 ] || fail "$* said nothing"
+	[[ ${stderr_lines[0]} =~ $pat ]] ||
+		fail "$*: '${stderr_lines[0]}' does not match '$pat'"
+	for line in "${stderr_lines[@]:1}"; do
+		[[ $line =~ ^(usage:|\ ) ]] || fail "$*: a second line: $line"
+	done
+	after=$(snapshot)
+	[ "$after" = "$before" ] || fail "$* changed files under \$W"
+}
+
+@test "flockrun: malformed, negative, NaN and huge durations" {
+	bad 64 "invalid timeout 'abc': invalid" flockrun -w abc f true
+	bad 64 "invalid timeout '-1': negative" flockrun -w -1 f true
+	bad 64 "invalid timeout 'nan'" flockrun -w nan f true
+	bad 64 "invalid timeout '1e3'" flockrun -w 1e3 f true
+	bad 64 "invalid timeout '100000001': too large" flockrun -w 100000001 f true
+	bad 64 "invalid timeout '': invalid" flockrun -w '' f true
+	bad 64 "invalid timeout 'inf'" flockrun -w inf f true
+}
+
+@test "flockrun: exit codes, offsets and lengths out of range" {
+	bad 64 "invalid conflict exit code '256'" flockrun -E 256 f true
+	bad 64 "invalid conflict exit code '-1'" flockrun -E -1 f true
+	bad 64 "invalid conflict exit code 'x'" flockrun -E x f true
+	bad 64 "invalid start '-1': negative" flockrun --start -1 f true
+	bad 64 "invalid start '1Q': invalid" flockrun --start 1Q f true
+	bad 64 "invalid length '9E': too large" flockrun --length 9E f true
+	bad 64 "invalid start '99999999999999999999'" flockrun --start 99999999999999999999 f true
+	bad 64 "byte range starts before byte 0" flockrun --start 10 --length -20 f true
+	bad 64 "invalid --fcntl 'bogus'" flockrun --fcntl=bogus f true
+}
+
+@test "flockrun: operands and option combinations" {
+	bad 64 "requires file descriptor, file or directory" flockrun
+	bad 64 "invalid option" flockrun -Z f true
+	bad 64 "unrecognized option" flockrun --bogus f true
+	bad 64 "bad file descriptor 'abc': invalid" flockrun abc
+	bad 64 "bad file descriptor '99999999999': too large" flockrun 99999999999
+	bad 64 "-c requires exactly one command argument" flockrun f -c
+	bad 64 "-c requires exactly one command argument" flockrun f -c a b
+	bad 64 "incompatible" flockrun -F -o f true
+	bad 64 "--remove needs" flockrun --remove -F f true
+	bad 64 "--test takes no command" flockrun --test f true
+	bad 64 "POSIX lock on a descriptor" flockrun --fcntl=posix 0
+	bad 64 "too many --also files" flockrun $(for i in $(seq 64); do printf -- '--also x%d ' "$i"; done) f true
+}
+
+@test "flockrun: files, descriptors and commands that do not work" {
+	bad 66 "nodir/f: cannot open: No such file or directory" flockrun nodir/f true
+	bad 66 "plain/f: cannot open: Not a directory" flockrun plain/f true
+	bad 65 "77" flockrun 77
+	bad 65 "fd 9: cannot take an exclusive fcntl lock: needs write access" flockrun --fcntl --fd 9 true 9<f
+	bad 69 "cannot run no-such-command-xyz" flockrun f no-such-command-xyz
+	bad 69 "cannot run ./plain: Permission denied" flockrun f ./plain
+}
+
+@test "solo: ports, addresses, names and durations" {
+	bad 64 "invalid port '0': expected 1 to 65535" solo 0 true
+	bad 64 "invalid port '65536'" solo 65536 true
+	bad 64 "invalid port 'abc'" solo abc true
+	bad 64 "invalid port '1.5'" solo 1.5 true
+	bad 64 "missing command" solo "$P"
+	bad 64 "missing port" solo
+	bad 64 "10.0.0.1: not a loopback address" solo -a 10.0.0.1 "$P" true
+	bad 64 "::2: not a loopback address" solo -a ::2 "$P" true
+	bad 64 "nonsense: not an IPv4 or IPv6 address" solo -a nonsense "$P" true
+	bad 64 "-a and -U are exclusive" solo -a 127.0.0.1 -U x true
+	bad 64 "invalid name '': must be 1 to 80 characters" solo -U '' true
+	bad 64 "invalid name 'a b': must be printable" solo -U 'a b' true
+	bad 64 "must be 1 to 80 characters" solo -U "$(printf 'x%.0s' $(seq 81))" true
+	bad 64 "invalid wait '-1': negative" solo -w -1 "$P" true
+	bad 64 "invalid wait 'nan'" solo -w nan "$P" true
+	bad 64 "invalid max-time 'abc'" solo --max-time abc "$P" true
+	bad 64 "invalid conflict exit code '256'" solo -E 256 "$P" true
+	bad 64 "--test takes no command" solo --test "$P" true
+	bad 64 "invalid option" solo -Z "$P" true
+	bad 69 "cannot run no-such-command-xyz" solo "$P" no-such-command-xyz
+}
+
+@test "solo: Kay syntax" {
+	bad 64 "invalid port '0'" solo -port=0 true
+	bad 64 "invalid port 'abc'" solo -port=abc true
+	bad 64 "-port=PORT is required" solo -verbose true
+	bad 64 "unknown option -bogus" solo -port="$P" -bogus true
+	bad 64 "invalid timeout 'x'" solo -port="$P" -timeout=x true
+	bad 64 "invalid sleep '-1': negative" solo -port="$P" -sleep=-1 true
+	bad 64 "missing command" solo -port="$P"
+}
+
+@test "lockdev: options and operands" {
+	bad 64 "missing device" lockdev
+	bad 64 "-l, -u and -r are exclusive" lockdev -l -u /dev/null
+	bad 64 "invalid pid '0'" lockdev -p 0 /dev/null
+	bad 64 "invalid pid 'abc'" lockdev -p abc /dev/null
+	bad 64 "invalid pid '99999999999': too large" lockdev -p 99999999999 /dev/null
+	bad 64 "invalid new pid 'x'" lockdev -r x /dev/null
+	bad 64 "invalid wait '-1': negative" lockdev -w -1 /dev/null
+	bad 64 "-f goes with -u" lockdev -f /dev/null
+	bad 64 "-p does not apply" lockdev -p 1 /dev/null true
+	bad 64 "a command runs only without -l" lockdev -l /dev/null true
+	bad 64 "invalid option" lockdev -Z /dev/null
+}
+
+@test "lockdev: devices and lock directories that do not work" {
+	bad 7 "/dev/no-such-device: No such file or directory" lockdev -l /dev/no-such-device
+	bad 5 "plain: not a character device" lockdev -l "$W/plain"
+	bad 5 "d: not a character device" lockdev -l "$W/d"
+	bad 6 "File name too long" lockdev -l "/dev/$(printf 'x%.0s' $(seq 300))"
+	bad 10 "Too many levels of symbolic links" lockdev -l "$W/loop1"
+	bad 7 "none: No such file or directory" lockdev -l -L "$W/none" /dev/null
+	bad 8 "plain: Not a directory" lockdev -l -L "$W/plain" /dev/null
+	chmod 0777 locks
+	bad 12 "writable by others without the sticky bit" lockdev -l /dev/null
+	chmod 0755 locks
+	bad 69 "cannot run no-such-command-xyz" lockdev /dev/null no-such-command-xyz
+}
