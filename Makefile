@@ -60,7 +60,7 @@ DEBPKGS  = build-essential pkg-config libbsd-dev bats bats-support \
            bats-assert bats-file mandoc util-linux procps bsdextrautils \
            cu minicom picocom tmux
 
-.PHONY: all bench bench-deps check deps fuzz install uninstall clean lint
+.PHONY: all bench bench-deps check deps fuzz fuzz-deps install uninstall clean lint
 .SECONDARY:
 all: $(PROGS) $(LIBA)
 
@@ -118,7 +118,7 @@ bench-deps:
 # make with the input saved as crash-* in bin-fuzz/.
 FUZZ_SECONDS ?= 60
 FUZZERS = lckfile parse
-fuzz:
+fuzz: fuzz-deps
 	@mkdir -p bin-fuzz
 	for f in $(FUZZERS); do \
 	    clang -g -O1 -D_GNU_SOURCE $(BSD_CFLAGS) -Ilib \
@@ -127,6 +127,9 @@ fuzz:
 	    (cd bin-fuzz && ./$$f -max_total_time=$(FUZZ_SECONDS) \
 	        -print_final_stats=1) || exit 1; \
 	done
+
+fuzz-deps:
+	@$(MAKE) -s deps DEBPKGS="clang libclang-rt-dev"
 
 lint:
 	mandoc -Tlint -Wwarning $(MANS)
