@@ -323,7 +323,12 @@ place(const struct devlock *dl, const char *name, const char *tmp,
 	}
 }
 
-/* Undo a name we linked, if it still is our file. */
+/*
+ * Undo a name we linked, if it still is our file.  It cannot change
+ * between the check and the unlink: it holds our live pid, so no
+ * remove_stale() or devlock_unlock() of another process removes it, and
+ * link() cannot replace an existing name.
+ */
 static void
 unplace(const struct devlock *dl, const char *name, const char *tmp)
 {
