@@ -158,8 +158,8 @@ main(int argc, char *argv[])
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'E':
-			conflict = (int)strtonum(optarg, 0, 255, &errstr);
-			if (errstr != NULL)
+			conflict = parse_exit_status(optarg, &errstr);
+			if (conflict == -1)
 				errx(LK_EXIT_USAGE, "invalid conflict exit code "
 				    "'%s': %s (expected 0 to 255)", optarg,
 				    errstr);

@@ -200,8 +200,8 @@ parse_args(struct solo *s, int argc, char *argv[])
 			s->addr = optarg;
 			break;
 		case 'E':
-			s->conflict = (int)strtonum(optarg, 0, 255, &errstr);
-			if (errstr != NULL)
+			s->conflict = parse_exit_status(optarg, &errstr);
+			if (s->conflict == -1)
 				errx(LK_EXIT_USAGE, "invalid conflict exit code "
 				    "'%s': %s (expected 0 to 255)", optarg,
 				    errstr);

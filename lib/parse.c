@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -107,4 +108,14 @@ parse_size(const char *s, bool allow_negative, off_t *out,
 	v *= mul;
 	*out = (off_t)(neg ? -v : v);
 	return 0;
+}
+
+int
+parse_exit_status(const char *s, const char **errstr)
+{
+	int v;
+
+	*errstr = NULL;
+	v = (int)strtonum(s, 0, 255, errstr);
+	return *errstr != NULL ? -1 : v;
 }

@@ -30,4 +30,7 @@ int	parse_duration(const char *, bool allow_inf, struct timespec *,
 int	parse_size(const char *, bool allow_negative, off_t *,
 	    const char **errstr);
 
+/* An exit status for -E: 0 to 255; -1 with *errstr set otherwise. */
+int	parse_exit_status(const char *, const char **errstr);
+
 #endif

@@ -92,6 +92,19 @@ main(void)
 	CHECK(size_bad("", false, "invalid"), "size: empty");
 	CHECK(size_bad("1.5K", false, "invalid"), "size: fraction");
 
+	{
+		const char *e;
+
+		CHECK(parse_exit_status("0", &e) == 0 && e == NULL,
+		    "exit status: 0");
+		CHECK(parse_exit_status("255", &e) == 255, "exit status: 255");
+		CHECK(parse_exit_status("256", &e) == -1 && e != NULL,
+		    "exit status: 256 refused");
+		CHECK(parse_exit_status("-1", &e) == -1 && e != NULL,
+		    "exit status: -1 refused");
+		CHECK(parse_exit_status("x", &e) == -1 && e != NULL,
+		    "exit status: junk refused");
+	}
 	CHECK(exit_for_open(EACCES) == 66, "exit: open EACCES is 66");
 	CHECK(exit_for_open(EROFS) == 73, "exit: open EROFS is 73");
 	CHECK(exit_for_open(ENOSPC) == 73, "exit: open ENOSPC is 73");
