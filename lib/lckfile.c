@@ -5,38 +5,56 @@
 
 #include "lckfile.h"
 
-pid_t
-lckfile_parse(const unsigned char *buf, size_t len)
+/*
+ * Binary pids are told from ASCII by their value.  Linux never hands out
+ * a pid above 2^22; an ASCII file has no zero byte, so any 4 of its bytes
+ * read as an int are at least 2^24 in either byte order.  A 4-byte file
+ * whose int is a possible pid is therefore binary.  Two bytes cannot be
+ * told apart that way ("12" is also the short 12849): they are ASCII only
+ * when they look like what a pid writer prints ("12", "7\n"), else binary.
+ */
+#define PID_CEILING	(1 << 22)
+
+static pid_t
+parse_ascii(const unsigned char *buf, size_t len)
 {
 	size_t i = 0;
 	long long v = 0;
-	int32_t i32;
-	int16_t i16;
 	int digits = 0;
 
-	if (len == 0)
-		return 0;
 	while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
 		i++;
 	while (i < len && isdigit(buf[i]) && v <= INT32_MAX) {
 		v = v * 10 + (buf[i++] - '0');
 		digits++;
 	}
-	/* ASCII: digits, then the end, a newline, or " node". */
+	/* Digits, then the end, a newline, a NUL pad, or " node". */
 	if (digits > 0 && v > 0 && v <= INT32_MAX && (i == len ||
 	    buf[i] == '\n' || buf[i] == ' ' || buf[i] == '\t' ||
 	    buf[i] == '\0'))
 		return (pid_t)v;
-	/* Binary pids from old UUCP: exactly an int or a short. */
+	return -1;
+}
+
+pid_t
+lckfile_parse(const unsigned char *buf, size_t len)
+{
+	int32_t i32;
+	int16_t i16;
+
+	if (len == 0)
+		return 0;
 	if (len == sizeof(i32)) {
 		memcpy(&i32, buf, sizeof(i32));
-		return i32 > 0 ? (pid_t)i32 : -1;
+		if (i32 > 0 && i32 <= PID_CEILING)
+			return (pid_t)i32;
 	}
-	if (len == sizeof(i16)) {
+	if (len == sizeof(i16) && !(isdigit(buf[0]) &&
+	    (isdigit(buf[1]) || buf[1] == '\n'))) {
 		memcpy(&i16, buf, sizeof(i16));
 		return i16 > 0 ? (pid_t)i16 : -1;
 	}
-	return -1;
+	return parse_ascii(buf, len);
 }
 
 int
