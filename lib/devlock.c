@@ -4,6 +4,7 @@
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -265,6 +266,43 @@ make_temp(const struct devlock *dl, pid_t pid, char *tmp, size_t len)
 }
 
 /*
+ * Remove the temporary files of lockdev processes that died between
+ * make_temp() and its unlink (SIGKILL, a crash): "LTMP.PID." with PID no
+ * longer alive.  The caller holds flock on the lock directory, so no
+ * other sweeper runs meanwhile; and while a dead PID's file exists, a new
+ * process that reuses PID cannot create that same name (O_EXCL), so what
+ * we unlink is the dead process's file, never a live one's.
+ */
+static void
+sweep_temps(const struct devlock *dl)
+{
+	struct dirent *de;
+	DIR *d;
+	char *end;
+	long pid;
+	int fd;
+
+	if ((fd = openat(dl->dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "LTMP.", 5) != 0 ||
+		    de->d_name[5] < '1' || de->d_name[5] > '9')
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name + 5, &end, 10);
+		if (errno == 0 && *end == '.' && pid > 0 && pid <= INT_MAX &&
+		    kill((pid_t)pid, 0) == -1 && errno == ESRCH)
+			unlinkat(dl->dirfd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
+/*
  * Remove name if it is (still) stale.  All lockdev processes remove stale
  * files only while holding flock on the lock directory and only after
  * reading the file again under it; files are created only by link(),
@@ -284,6 +322,8 @@ remove_stale(const struct devlock *dl, const char *name)
 	if (o.state == ST_STALE && unlinkat(dl->dirfd, name, 0) == -1 &&
 	    errno != ENOENT)
 		rv = -1;
+	/* Whoever died leaving this lock may have left a temp file too. */
+	sweep_temps(dl);
 	flock(dl->dirfd, LOCK_UN);
 	return rv;
 }
@@ -557,6 +597,8 @@ devlock_unlock(struct devlock *dl, pid_t pid, bool force, pid_t *owner)
 		    unlinkat(dl->dirfd, dl->names[i], 0) == -1 &&
 		    errno != ENOENT)
 			rv = -1;
+	if (rv == DEVLOCK_OK)
+		sweep_temps(dl);
 	flock(dl->dirfd, LOCK_UN);
 	return rv;
 }

@@ -148,6 +148,21 @@ pty() {
 	done
 }
 
+@test "temp files of lockdev processes killed mid-lock are swept" {
+	dead=$(dead_pid)
+	: > "locks/LTMP.$dead.1804289383.0"	# killed before its unlink
+	: > "locks/LTMP.$dead.99.0.2"		# killed mid-relock
+	: > "locks/LTMP.$OWNER.7.0"		# a live locker's: kept
+	: > "locks/LTMP.x"			# not ours to judge: kept
+	hdb "$dead" > locks/LCK..null		# its stale lock
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	assert_equal "$(ls locks | sort | tr '\n' ' ')" "LCK..null LCK.001.003 LTMP.$OWNER.7.0 LTMP.x "
+	# Unlocking sweeps too, as a crash need not leave a stale lock.
+	: > "locks/LTMP.$dead.5.0"
+	run -0 lockdev -u -p "$OWNER" /dev/null
+	assert_equal "$(ls locks | sort | tr '\n' ' ')" "LTMP.$OWNER.7.0 LTMP.x "
+}
+
 @test "8 lockers racing for one stale lock: exactly one wins, 25 rounds" {
 	for i in 1 2 3 4 5 6 7; do
 		sleep 60 >/dev/null 2>&1 3>&- &
