@@ -151,10 +151,39 @@ devlock_close(struct devlock *dl)
 	dl->dirfd = -1;
 }
 
+/* Has pid exited, unreaped?  (State Z in /proc/PID/stat.) */
 static bool
-alive(pid_t pid)
+zombie(pid_t pid)
 {
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+	char path[32], buf[128], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": comm may hold ')', nothing after it does. */
+	return (p = strrchr(buf, ')')) != NULL && p[1] == ' ' && p[2] == 'Z';
+}
+
+/*
+ * Does pid live?  A zombie still answers kill(), and stays one until its
+ * parent reaps it, which some parents (and some inits) take seconds or
+ * forever to do.  A waiter counts a zombie as dead: it holds nothing and
+ * never runs again, and its pidfd has already woken us.  A plain test or
+ * lock, which must stay cheap, counts it alive as other lock programs do.
+ */
+static bool
+alive(const struct devlock *dl, pid_t pid)
+{
+	if (pid <= 0 || (kill(pid, 0) == -1 && errno != EPERM))
+		return false;
+	return !(dl->waiting && zombie(pid));
 }
 
 /* Read one name: never follows a symlink, never blocks, reads little. */
@@ -183,7 +212,7 @@ read_owner(const struct devlock *dl, const char *name)
 	o.pid = n > 0 ? lckfile_parse(buf, (size_t)n) : n == 0 ? 0 : -1;
 	if (o.pid == 0 && time(NULL) - st.st_mtime < DEVLOCK_GRACE)
 		o.state = ST_WRITING;	/* another program between create and write */
-	else if (alive(o.pid))
+	else if (alive(dl, o.pid))
 		o.state = ST_ALIVE;
 	else
 		o.pid = 0;
@@ -459,8 +488,8 @@ sleep_ms(const struct deadline *d, pid_t owner)
 	return ms;
 }
 
-int
-devlock_wait(struct devlock *dl, pid_t pid, const struct deadline *d,
+static int
+wait_for(struct devlock *dl, pid_t pid, const struct deadline *d,
     pid_t *owner)
 {
 	struct pollfd pfd[2];
@@ -521,6 +550,20 @@ devlock_wait(struct devlock *dl, pid_t pid, const struct deadline *d,
 	}
 	e = errno;
 	close(ifd);
+	errno = e;
+	return r;
+}
+
+int
+devlock_wait(struct devlock *dl, pid_t pid, const struct deadline *d,
+    pid_t *owner)
+{
+	int r, e;
+
+	dl->waiting = true;
+	r = wait_for(dl, pid, d, owner);
+	e = errno;
+	dl->waiting = false;
 	errno = e;
 	return r;
 }

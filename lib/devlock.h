@@ -27,6 +27,7 @@ struct devlock {
 	char	 names[DEVLOCK_MAXNAMES][NAME_MAX + 1];
 	int	 nnames;
 	bool	 debug;			/* say what is read, on stderr */
+	bool	 waiting;		/* in devlock_wait: zombies are stale */
 };
 
 /* Lock result, besides -1 with errno set. */

@@ -291,6 +291,27 @@ pty() {
 	assert_equal "$(cat locks/LCK..null)" "$(hdb $$)"
 }
 
+@test "-w takes over from an owner that died but was never reaped" {
+	fifo zpid
+	fifo die
+	# sh's child becomes a zombie of "sleep", which never reaps it.
+	sh -c '(read x < "$2") & echo $! > "$1"; exec sleep 60' sh \
+	    "$T/zpid" "$T/die" 3>&- &
+	OWNERS+=($!)
+	read -r -t 10 z <&"$fd_zpid"
+	run -0 lockdev -l -p "$z" /dev/null
+	echo die >&"$fd_die"
+	for ((i = 0; i < 200; i++)); do
+		[[ $(cat "/proc/$z/stat") =~ \)\ Z ]] && break
+		read -r -t 0.01 x <&"$fd_zpid" || :
+	done
+	[[ $(cat "/proc/$z/stat") =~ \)\ Z ]]
+	run -1 lockdev /dev/null	# a plain test still sees it, as cu would
+	assert_output "$z"
+	run -0 lockdev -w 10 -l -p $$ /dev/null
+	assert_equal "$(cat locks/LCK..null)" "$(hdb $$)"
+}
+
 @test "-w gives up at the deadline with status 1" {
 	run -0 lockdev -l -p "$OWNER" /dev/null
 	t0=$(now_ms)
