@@ -16,9 +16,8 @@ static bool	alarm_timer_set;
 void
 deadline_start(struct deadline *d, const struct timespec *dur)
 {
-	d->inf = dur == NULL || dur->tv_sec < 0;
 	clock_gettime(CLOCK_MONOTONIC, &d->at);
-	if (d->inf)
+	if ((d->inf = dur == NULL || dur->tv_sec < 0))
 		return;
 	d->at.tv_sec += dur->tv_sec;
 	d->at.tv_nsec += dur->tv_nsec;

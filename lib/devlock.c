@@ -52,7 +52,7 @@ add_name(struct devlock *dl, const char *prefix, const char *name)
 
 /* Device path less "/dev/" (or "/"), each further '/' turned into sep. */
 static void
-dev_name(const char *path, int sep, char *out, size_t len)
+dev_name(const char *path, char sep, char *out, size_t len)
 {
 	size_t i;
 
@@ -60,8 +60,11 @@ dev_name(const char *path, int sep, char *out, size_t len)
 		path += 5;
 	while (*path == '/')
 		path++;
-	for (i = 0; i + 1 < len && path[i] != '\0'; i++)
-		out[i] = path[i] == '/' ? (char)sep : path[i];
+	for (i = 0; i + 1 < len && path[i] != '\0'; i++) {
+		out[i] = path[i];
+		if (out[i] == '/')
+			out[i] = sep;
+	}
 	out[i] = '\0';
 }
 

@@ -55,13 +55,13 @@ open_path(const char *path, int *mode)
 	int fd;
 
 	fd = open(path, *mode | O_NOCTTY | O_CREAT, 0666);
-	/* Linux refuses O_CREAT on a directory, though it would be a no-op. */
-	if (fd == -1 && errno == EISDIR) {
-		*mode = O_RDONLY;
-		fd = open(path, O_RDONLY | O_NOCTTY);
-	} else if (fd == -1 && *mode == O_RDWR &&
-	    (errno == EACCES || errno == EROFS || errno == ETXTBSY)) {
-		/* Lock may still fail; it will then say write access is needed. */
+	/*
+	 * Linux refuses O_CREAT on a directory, though it would be a no-op.
+	 * A file we may not write is still opened: the lock may fail later,
+	 * and then says write access is needed.
+	 */
+	if (fd == -1 && (errno == EISDIR || (*mode == O_RDWR &&
+	    (errno == EACCES || errno == EROFS || errno == ETXTBSY)))) {
 		*mode = O_RDONLY;
 		fd = open(path, O_RDONLY | O_NOCTTY);
 	}
@@ -106,8 +106,8 @@ lock_call(const struct filelock *f, const struct lockreq *r, int type,
 	if (r->kind == LOCK_KIND_FLOCK)
 		return flock(f->fd, type | (block ? 0 : LOCK_NB));
 	memset(&l, 0, sizeof(l));	/* OFD locks require l_pid == 0 */
-	l.l_type = type == LOCK_UN ? F_UNLCK : type == LOCK_SH ? F_RDLCK :
-	    F_WRLCK;
+	l.l_type = (short)(type == LOCK_UN ? F_UNLCK : type == LOCK_SH ?
+	    F_RDLCK : F_WRLCK);
 	l.l_whence = SEEK_SET;
 	l.l_start = r->start;
 	l.l_len = r->len;

@@ -145,7 +145,7 @@ connect_timeout(int fd, const struct deadline *d)
 		if (ms == 0)
 			ms = 1;
 		tv.tv_sec = ms / 1000;
-		tv.tv_usec = (ms % 1000) * 1000;
+		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }

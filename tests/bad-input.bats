@@ -12,7 +12,8 @@ setup() {
 	W=$T/w
 	mkdir "$W"
 	cd "$W" || return 1
-	HOLDER= HELD=
+	# shellcheck disable=SC2034 # read by helper.bash's teardown
+	HOLDER='' HELD=''
 	mkdir locks d
 	echo data > f
 	touch plain
@@ -80,7 +81,9 @@ bad() {
 	bad 64 "--remove needs" flockrun --remove -F f true
 	bad 64 "--test takes no command" flockrun --test f true
 	bad 64 "POSIX lock on a descriptor" flockrun --fcntl=posix 0
-	bad 64 "too many --also files" flockrun $(for i in $(seq 64); do printf -- '--also x%d ' "$i"; done) f true
+	also=()
+	for i in $(seq 64); do also+=(--also "x$i"); done
+	bad 64 "too many --also files" flockrun "${also[@]}" f true
 }
 
 @test "flockrun: files, descriptors and commands that do not work" {

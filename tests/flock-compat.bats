@@ -13,13 +13,13 @@ setup_file() {
 # With --held, a flock holder keeps file "lk" locked meanwhile.  In ARGS the
 # word TOOL is replaced by the tool's name (for scripts that call it again).
 same() {
-	local held= tool st out a
+	local held='' tool st out a
 	if [ "$1" = --held ]; then held=$2; shift 2; fi
 	SAME_N=$((${SAME_N:-0} + 1))
 	for tool in flock flockrun; do
 		mkdir "$T/$tool.$SAME_N"
-		cd "$T/$tool.$SAME_N"
-		if [ -n "$held" ]; then hold flock $held lk; fi
+		cd "$T/$tool.$SAME_N" || return
+		if [ -n "$held" ]; then hold flock "$held" lk; fi
 		local args=()
 		for a in "$@"; do args+=("${a//TOOL/$tool}"); done
 		st=0
@@ -29,7 +29,7 @@ same() {
 		printf -v "out_$tool" %s "$out"
 		printf -v "ls_$tool" %s "$(ls -A)"
 	done
-	cd "$T"
+	cd "$T" || return
 	assert_equal "$st_flockrun" "$st_flock"
 	assert_equal "$out_flockrun" "$out_flock"
 	assert_equal "$ls_flockrun" "$ls_flock"

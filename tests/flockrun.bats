@@ -298,7 +298,7 @@ load helper
 	until grep -q waiting "$T/err" 2>/dev/null; do read -r -t 0.05 <&"$fd_err" || :; done
 	echo go >&"$fd_go"
 	wait "$HOLDER"
-	read -r -t 10 wpid <&"$fd_ready"
+	read -r -t 10 _ <&"$fd_ready"
 	# The waiter now holds the file that the name points to.
 	assert_file_exists f
 	run -1 flockrun -n f true
@@ -324,7 +324,7 @@ forward_one() {
 		open(my $f, ">", $ARGV[0]) or die; print $f "$$\n"; close $f;
 		sleep 30; exit 9' "$T/ready" > out 3>&- &
 	pid=$!
-	read -r -t 10 child <&"$fd_ready"
+	read -r -t 10 _ <&"$fd_ready"
 	kill -s "$1" "$pid"
 	st=0
 	wait "$pid" || st=$?
@@ -356,7 +356,7 @@ contend() {
 	echo 0 > counter
 	pids=()
 	for p in $(seq 8); do
-		(for i in $(seq 200); do
+		(for _ in $(seq 200); do
 			flockrun "$@" counter sh -c 'read n < counter; echo $((n + 1)) > counter' || exit 1
 		done) 3>&- &
 		pids+=($!)
@@ -388,8 +388,8 @@ contend() {
 	pa=$!
 	flockrun -F --fcntl=posix f2 sh -c 'echo > "$1"; read x < "$2"; exec flockrun -F --fcntl=posix f1 true' sh "$T/b" "$T/gob" 2>"$T/errb" 3>&- &
 	pb=$!
-	read -r -t 10 x <&"$fd_a"
-	read -r -t 10 x <&"$fd_b"
+	read -r -t 10 _ <&"$fd_a"
+	read -r -t 10 _ <&"$fd_b"
 	echo go >&"$fd_goa"
 	echo go >&"$fd_gob"
 	sa=0 sb=0

@@ -15,7 +15,7 @@ export PATH
 setup() {
 	T=$BATS_TEST_TMPDIR
 	cd "$T" || return 1
-	HOLDER= HELD=
+	HOLDER='' HELD=''
 }
 
 # A failed test must not leave a holder behind to block later tests.

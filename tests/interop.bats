@@ -15,7 +15,8 @@ setup_file() {
 setup() {
 	T=$BATS_TEST_TMPDIR
 	cd "$T" || return 1
-	HOLDER= HELD= NODE= SESSION=lockkit-$$-$BATS_TEST_NUMBER
+	# shellcheck disable=SC2034 # read by helper.bash's teardown
+	HOLDER='' HELD='' NODE='' SESSION=lockkit-$$-$BATS_TEST_NUMBER
 	export LOCKDEV_LOCKDIR=/var/lock TERM=xterm
 	fifo ptyname
 	exec {PTY_FD}> >(exec ptyhold >&"$fd_ptyname")
@@ -36,8 +37,8 @@ teardown() {
 # until_file F: wait (5 s at most) for a peer program to create F.  The
 # peers give no other signal, so this is a bounded check, not an order.
 until_file() {
-	local i
-	for i in $(seq 250); do
+	local _
+	for _ in $(seq 250); do
 		[ -e "$1" ] && return 0
 		read -r -t 0.02 <> <(:) || :
 	done
@@ -101,7 +102,7 @@ until_file() {
 	fifo ready
 	lockdev "$PTY" sh -c 'echo > "$1"; read x < "$2"' sh "$T/ready" "$T/go" 3>&- &
 	runner=$!
-	read -r -t 10 x <&"$fd_ready"
+	read -r -t 10 _ <&"$fd_ready"
 	run timeout 10 picocom -q "$PTY" </dev/null
 	assert_failure
 	assert_output --partial "cannot lock $PTY"

@@ -6,7 +6,7 @@ load helper
 setup() {
 	T=$BATS_TEST_TMPDIR
 	cd "$T" || return 1
-	HOLDER= HELD=
+	HOLDER='' HELD=''
 	# Below the ephemeral range, so outgoing connections do not collide.
 	P=$((20000 + RANDOM % 10000))
 	ADDR=$(uid_addr "$(id -u)")
@@ -78,7 +78,8 @@ uid_addr() {
 
 @test "the lock is a listening socket on 127.A.B.1 from the uid" {
 	run -0 solo "$P" sh -c 'cat /proc/net/tcp'
-	hex=$(printf '%02X%02X%02X%02X:%04X' $(echo "$ADDR" | tr . ' ' | awk '{print $4, $3, $2, $1}') "$P")
+	IFS=. read -r a b c d <<<"$ADDR"
+	hex=$(printf '%02X%02X%02X%02X:%04X' "$d" "$c" "$b" "$a" "$P")
 	assert_output --regexp "$hex 00000000:0000 0A"
 }
 
@@ -110,11 +111,11 @@ uid_addr() {
 	hold solo "$P"
 	fifo err
 	pids=()
-	for i in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		solo -v -w 20 "$P" sh -c 'echo x >> turns' 2>&"$fd_err" 3>&- &
 		pids+=($!)
 	done
-	for i in 1 2 3 4 5; do read -r -t 10 line <&"$fd_err"; done
+	for _ in 1 2 3 4 5; do read -r -t 10 line <&"$fd_err"; done
 	# Waiting costs no CPU: each waiter is asleep in the kernel.
 	for p in "${pids[@]}"; do
 		run -0 awk '{ print $3 }' "/proc/$p/stat"

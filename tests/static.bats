@@ -1,0 +1,124 @@
+#!/usr/bin/env bats
+# The analysers CI runs, as tests: gcc -fanalyzer, cppcheck and clang-tidy
+# (settings in .clang-tidy) clean on cmd/ and lib/, shellcheck (settings in
+# .shellcheckrc) clean on every script, and valgrind memcheck clean on
+# each tool's main paths.  Under SANITIZE=1 they are skipped: the source
+# is the same, and valgrind cannot run sanitized binaries.
+
+load helper
+
+SRC=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	cd "$T" || return 1
+	# shellcheck disable=SC2034 # read by helper.bash's teardown
+	HOLDER='' HELD=''
+	if [ "${LOCKKIT_SANITIZE:-}" = 1 ]; then
+		skip "run by the plain make check"
+	fi
+	# The flags the Makefile compiles with, minus optimisation details.
+	CF=(-std=c11 -D_GNU_SOURCE -DLOCKKIT_VERSION='"test"'
+	    -DLOCKDEV_DIR='"/var/lock"' -I"$SRC/lib")
+	read -r -a bsd <<<"$(pkg-config --cflags libbsd-overlay)"
+	CF+=("${bsd[@]}")
+	C_FILES=("$SRC"/lib/*.c "$SRC"/cmd/*.c)
+}
+
+@test "gcc -fanalyzer finds nothing in cmd/ and lib/" {
+	# One file per compiler, two at a time.
+	run xargs -P 2 -I{} gcc "${CF[@]}" -O2 -Wall -Wextra -Werror \
+	    -fanalyzer -c -o /dev/null {} < <(printf '%s\n' "${C_FILES[@]}")
+	assert_success
+	assert_output ""
+}
+
+@test "cppcheck finds nothing in cmd/ and lib/" {
+	# variableScope and redundantContinue argue with the house style
+	# (declarations at the top, "continue" in empty retry loops).
+	run cppcheck -q --std=c11 --enable=warning,style,performance,portability \
+	    -D_GNU_SOURCE -I"$SRC/lib" --error-exitcode=1 \
+	    --suppress=missingIncludeSystem --suppress=variableScope \
+	    --suppress=redundantContinue "$SRC/cmd" "$SRC/lib"
+	assert_success
+	assert_output ""
+}
+
+@test "clang-tidy finds nothing in cmd/ and lib/" {
+	cd "$SRC" || return 1
+	run xargs -P 2 -I{} clang-tidy --quiet {} -- "${CF[@]}" \
+	    < <(printf '%s\n' "${C_FILES[@]}")
+	assert_success
+	refute_output --partial "warning:"
+	refute_output --partial "error:"
+}
+
+@test "shellcheck finds nothing in the tests and scripts" {
+	cd "$SRC" || return 1
+	run shellcheck tests/run tests/helper.bash tests/*.bats bench/run .ci/run
+	assert_success
+	assert_output ""
+}
+
+# vg STATUS TOOL ARGS...: run under valgrind memcheck; any memory error or
+# definite leak makes valgrind exit 99; otherwise the tool's own STATUS.
+vg() {
+	local want=$1
+	shift
+	run valgrind -q --error-exitcode=99 --leak-check=full \
+	    --errors-for-leak-kinds=definite "$@"
+	if [ "$status" -eq 99 ]; then
+		fail "valgrind: $* $output"
+	fi
+	[ "$status" -eq "$want" ] || fail "$*: status $status, not $want: $output"
+}
+
+@test "valgrind: flockrun's main paths are clean" {
+	local f
+	f=$(command -v flockrun)
+	vg 0 "$f" lk true
+	vg 0 "$f" -F lk true
+	vg 0 "$f" -s --also lk2 lk true
+	vg 0 "$f" --fcntl=posix --start 10 --length 5 lk true
+	vg 0 "$f" --fcntl lk -c 'exit 0'
+	vg 0 "$f" --test lk
+	vg 0 "$f" --remove lk3 true
+	hold flockrun lk
+	vg 1 "$f" -n --verbose lk true
+	vg 1 "$f" -w 0.2 lk true
+	vg 1 "$f" --test lk
+	release
+	vg 64 "$f" -w nan lk true
+}
+
+@test "valgrind: solo's main paths are clean" {
+	local f port=$((20000 + BATS_ROOT_PID % 10000))
+	f=$(command -v solo)
+	vg 0 "$f" "$port" true
+	vg 0 "$f" -U "lockkit-vg-$$" true
+	vg 0 "$f" --test "$port"
+	vg 0 "$f" -port="$port" true
+	hold solo "$port"
+	vg 1 "$f" "$port" true
+	vg 1 "$f" -v -w 0.2 "$port" true
+	vg 1 "$f" --test "$port"
+	release
+	vg 64 "$f" 0 true
+}
+
+@test "valgrind: lockdev's main paths are clean" {
+	local f
+	f=$(command -v lockdev)
+	mkdir locks
+	export LOCKDEV_LOCKDIR=$T/locks
+	vg 0 "$f" /dev/null
+	vg 0 "$f" -l -p $$ /dev/null
+	vg 1 "$f" /dev/null
+	vg 0 "$f" -u -p $$ /dev/null
+	vg 0 "$f" /dev/null true
+	hold lockdev /dev/null
+	vg 1 "$f" -w 0.2 /dev/null true
+	release
+	vg 64 "$f" -w -1 /dev/null
+	assert_equal "$(ls locks)" ""
+}
