@@ -55,12 +55,14 @@ UNITSRC  = $(wildcard tests/unit/*.c)
 UNITS    = $(UNITSRC:tests/unit/%.c=$(BIN)/unit-%)
 MANS     = $(TOOLS:%=man/%.1)
 # Test peers: util-linux flock (side by side with flockrun), cu, minicom
-# and picocom (lockdev interop), tmux (runs them on a terminal).
+# and picocom (lockdev interop), tmux (runs them on a terminal); the
+# analysers tests/static.bats runs: valgrind, cppcheck, clang-tidy,
+# shellcheck (gcc's -fanalyzer comes with build-essential).
 DEBPKGS  = build-essential pkg-config libbsd-dev bats bats-support \
            bats-assert bats-file mandoc util-linux procps bsdextrautils \
-           cu minicom picocom tmux
+           cu minicom picocom tmux valgrind cppcheck clang-tidy shellcheck
 
-.PHONY: all bench bench-deps check deps fuzz fuzz-deps install uninstall clean lint
+.PHONY: all bench bench-deps check stress deps fuzz fuzz-deps install uninstall clean lint
 .SECONDARY:
 all: $(PROGS) $(LIBA)
 
@@ -83,6 +85,12 @@ $(BIN)/ptyhold: tests/tools/ptyhold$(SFX).o
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_LDFLAGS) -o $@ $<
 
+# The stress tests' critical section: static, as it runs thousands of
+# times and is not what is under test.
+$(BIN)/incr: tests/tools/incr.c
+	@mkdir -p $(BIN)
+	$(CC) $(WARNFLAGS) -O2 -D_GNU_SOURCE -static -o $@ $<
+
 # An LD_PRELOAD shim for lock failures only other file systems produce;
 # never sanitized, as it loads into other processes.
 $(BIN)/faillock.so: tests/tools/faillock.c
@@ -91,9 +99,19 @@ $(BIN)/faillock.so: tests/tools/faillock.c
 
 # Builds everything, runs the C unit tests and every bats file, and ends
 # with one line "N passed, N failed".
-check: $(PROGS) $(UNITS) $(BIN)/ptyhold $(BIN)/faillock.so
+TESTBINS = $(PROGS) $(UNITS) $(BIN)/ptyhold $(BIN)/incr $(BIN)/faillock.so
+check: $(TESTBINS)
 	LOCKKIT_BIN=$(CURDIR)/$(BIN) LOCKKIT_SANITIZE=$(SANITIZE) \
 	    tests/run $(UNITS) tests/*.bats
+
+# The stress tests at full size (make check runs them small): 16
+# processes x 500 increments, 100 each through each of the five lock
+# kinds; 500 SIGKILLed holders, 100 per kind; 1000 rounds of 8 lockdev -l
+# racing for a stale lock.  Bounded: every wait has a deadline.
+stress: $(TESTBINS)
+	LOCKKIT_BIN=$(CURDIR)/$(BIN) LOCKKIT_SANITIZE=$(SANITIZE) \
+	    STRESS_PROCS=16 STRESS_ITERS=100 STRESS_KILLS=100 \
+	    STRESS_ROUNDS=1000 tests/run tests/stress.bats
 
 BENCHPKGS = hyperfine daemontools runit moreutils liblockfile-bin \
             lockfile-progs time strace perl

@@ -1,0 +1,260 @@
+#!/usr/bin/env bats
+# Stress: mutual exclusion under load, holders SIGKILLed at random moments,
+# stale-lock races, signals during waits and commands.  make check runs it
+# small; make stress sets the full sizes through STRESS_* (see Makefile):
+# STRESS_PROCS x STRESS_ITERS increments and STRESS_KILLS killed holders
+# per lock kind, STRESS_ROUNDS stale-lock races.
+# Every wait is bounded by a tool's -w or a read -t.
+
+load helper
+
+: "${STRESS_PROCS:=4}" "${STRESS_ITERS:=10}" "${STRESS_KILLS:=10}" \
+  "${STRESS_ROUNDS:=20}"
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	cd "$T" || return 1
+	HOLDER='' HELD='' OWNERS=()
+	mkdir locks
+	export LOCKDEV_LOCKDIR=$T/locks
+	# A port of our own for solo, away from the other test files'.
+	PORT=$((30000 + BATS_ROOT_PID % 20000))
+}
+
+teardown() {
+	kill "${OWNERS[@]}" 2>/dev/null || :
+	if [ -n "$HOLDER" ]; then kill "$HOLDER" "$HELD" 2>/dev/null || :; fi
+}
+
+# kind KIND: set WAIT (take lock KIND, waiting up to 30 s) and NOWAIT
+# (take it or fail at once with 1) to command prefixes that run a command.
+kind() {
+	case $1 in
+	flock)	WAIT=(flockrun -w 30 "$T/lk") NOWAIT=(flockrun -n "$T/lk") ;;
+	ofd)	WAIT=(flockrun -w 30 --fcntl=ofd "$T/lk")
+		NOWAIT=(flockrun -n --fcntl=ofd "$T/lk") ;;
+	posix)	WAIT=(flockrun -w 30 --fcntl=posix "$T/lk")
+		NOWAIT=(flockrun -n --fcntl=posix "$T/lk") ;;
+	solo)	WAIT=(solo -w 30 "$PORT") NOWAIT=(solo "$PORT") ;;
+	lockdev) WAIT=(lockdev -w 30 /dev/null) NOWAIT=(lockdev /dev/null) ;;
+	esac
+}
+
+# Nothing may remain but the lock file flock-style locks keep, and the
+# counter: no lock files, no temporary files, no "inside" marker.
+assert_nothing_left() {
+	assert_equal "$(ls locks)" ""
+	local f left=
+	for f in "$T"/*; do
+		case ${f##*/} in
+		locks | lk | count | errors | ready | go | log) ;;
+		*) left+=" ${f##*/}" ;;
+		esac
+	done
+	assert_equal "$left" ""
+	run -0 "${NOWAIT[@]}" true
+}
+
+# exclusion KIND: STRESS_PROCS processes each add 1 to a counter
+# STRESS_ITERS times under lock KIND; incr exits 99 if it ever finds
+# another process inside, and a lost update shows in the count.
+exclusion() {
+	kind "$1"
+	local w i pids=()
+	echo 0 > count
+	: > errors
+	for ((w = 0; w < STRESS_PROCS; w++)); do
+		(
+			for ((i = 0; i < STRESS_ITERS; i++)); do
+				"${WAIT[@]}" incr "$T/count" ||
+				    echo "worker $w, round $i: exit $?" >> errors
+			done
+		) 3>&- &
+		pids+=($!)
+	done
+	for w in "${pids[@]}"; do wait "$w"; done
+	assert_equal "$(cat errors)" ""
+	assert_equal "$(cat count)" $((STRESS_PROCS * STRESS_ITERS))
+	assert_nothing_left
+}
+
+@test "mutual exclusion: flockrun (flock), every increment kept" {
+	exclusion flock
+}
+
+@test "mutual exclusion: flockrun --fcntl=ofd, every increment kept" {
+	exclusion ofd
+}
+
+@test "mutual exclusion: flockrun --fcntl=posix, every increment kept" {
+	exclusion posix
+}
+
+@test "mutual exclusion: solo -w, every increment kept" {
+	exclusion solo
+}
+
+@test "mutual exclusion: lockdev run mode, every increment kept" {
+	exclusion lockdev
+}
+
+# victim TOOL...: run TOOL... in a process group of its own, its command
+# saying "x" on fifo held once it holds the lock and then sleeping.  Sets
+# VICTIM, the group; returns once the group exists (fifo started), so a
+# kill of the group can never miss part of it.
+victim() {
+	setsid sh -c 'echo x > "$1"; shift; exec "$@"' sh "$T/started" \
+	    "$@" sh -c 'echo x > "$1"; exec sleep 30' sh "$T/held" 3>&- &
+	VICTIM=$!
+	read -r -t 10 _ <&"$fd_started" || fail "a holder never started"
+}
+
+# crashes KIND: STRESS_KILLS times, a holder (tool and command, one
+# process group) is SIGKILLed: every other round once it holds the lock,
+# with a second locker waiting (killed too) and the next waiter already
+# queued; in the rounds between, at a random moment 0-9 ms after its
+# start, whatever it is doing then.  The lock must never be doubled while
+# the holder lives, the next waiter must always get it, and nothing may be
+# left behind at the end (lockdev reclaims the stale files).
+crashes() {
+	kind "$1"
+	local k v v2 waiter
+	fifo started
+	fifo held
+	fifo never
+	for ((k = 0; k < STRESS_KILLS; k++)); do
+		victim "${WAIT[@]}"
+		v=$VICTIM
+		if ((k % 2 == 0)); then
+			read -r -t 10 _ <&"$fd_held" ||
+			    fail "round $k: the holder never got the lock"
+			run -1 "${NOWAIT[@]}" true
+			victim "${WAIT[@]}"
+			v2=$VICTIM
+			"${WAIT[@]}" true 3>&- &
+			waiter=$!
+			# v2 dies first: it never gets the lock.
+			kill -KILL -- "-$v2" "-$v"
+			wait "$v2" "$v" || :
+		else
+			# A bounded read on a silent fifo: a random pause.
+			read -r -t "0.00$((RANDOM % 10))" _ <&"$fd_never" || :
+			kill -KILL -- "-$v"
+			wait "$v" || :
+			# Killed before or after saying it held: forget it.
+			# After the kill no member runs again, so none is late.
+			while read -r -t 0.001 _ <&"$fd_held"; do :; done
+			"${WAIT[@]}" true 3>&- &
+			waiter=$!
+		fi
+		wait "$waiter" || fail "round $k: the next waiter got $?"
+	done
+	rm -f started held never
+	assert_nothing_left
+}
+
+@test "crashes: SIGKILLed flockrun (flock) holders never lose or double the lock" {
+	crashes flock
+}
+
+@test "crashes: SIGKILLed flockrun --fcntl=ofd holders never lose or double the lock" {
+	crashes ofd
+}
+
+@test "crashes: SIGKILLed flockrun --fcntl=posix holders never lose or double the lock" {
+	crashes posix
+}
+
+@test "crashes: SIGKILLed solo holders never lose or double the lock" {
+	crashes solo
+}
+
+@test "crashes: SIGKILLed lockdev holders never lose or double the lock, leave no file" {
+	crashes lockdev
+}
+
+@test "stale-lock races: 8 lockdev -l per round, exactly one winner each" {
+	local i o p round wins pids dead names
+	for i in 1 2 3 4 5 6 7 8; do
+		sleep 600 >/dev/null 2>&1 3>&- &
+		OWNERS+=($!)
+	done
+	dead=$(sh -c 'echo $$')
+	for ((round = 0; round < STRESS_ROUNDS; round++)); do
+		# Builtins where they do: the rounds are many.
+		if kill -0 "$dead" 2>/dev/null; then dead=$(sh -c 'echo $$'); fi
+		printf '%10d\n' "$dead" > locks/LCK..null
+		ln -f locks/LCK..null locks/LCK.001.003
+		pids=()
+		for o in "${OWNERS[@]}"; do
+			lockdev -q -l -p "$o" /dev/null 3>&- &
+			pids+=($!)
+		done
+		wins=0
+		for p in "${pids[@]}"; do
+			if wait "$p"; then wins=$((wins + 1)); fi
+		done
+		[ "$wins" -eq 1 ] || fail "round $round: $wins winners"
+		[ "$(< locks/LCK..null)" = "$(< locks/LCK.001.003)" ] ||
+		    fail "round $round: the two names disagree"
+		names=(locks/*)
+		[ "${#names[@]}" -eq 2 ] || fail "round $round: ${names[*]}"
+	done
+}
+
+# signals KIND: SIGINT, SIGTERM and SIGHUP, (a) while the tool waits for
+# a held lock: it dies of the signal (the shell sees 128+N), the command
+# never runs, and the holder keeps its lock; (b) while its command runs:
+# the signal reaches the command, the tool exits 128+N, and the lock is
+# free with nothing left behind.  env --default-signal undoes the SIGINT
+# ignore that bash gives background jobs.
+signals() {
+	kind "$1"
+	local sig num pid rc line
+	for sig in INT TERM HUP; do
+		num=$(kill -l "$sig")
+		hold "${NOWAIT[@]}"
+		fifo log
+		env --default-signal=INT "${WAIT[0]}" --verbose "${WAIT[@]:1}" \
+		    touch "$T/ran" 2>"$T/log" 3>&- &
+		pid=$!
+		read -r -t 10 line <&"$fd_log" || fail "$sig: no wait reported"
+		[[ $line == *waiting* ]] || fail "$sig: $line"
+		kill -"$sig" "$pid"
+		rc=0; wait "$pid" || rc=$?
+		assert_equal "$sig while waiting: $rc" "$sig while waiting: $((128 + num))"
+		assert_file_not_exists "$T/ran"
+		run -1 "${NOWAIT[@]}" true	# the holder still holds
+		release
+		assert_nothing_left
+
+		fifo ready
+		env --default-signal=INT "${WAIT[@]}" sh -c \
+		    'echo $$ > "$1"; exec sleep 30' sh "$T/ready" 3>&- &
+		pid=$!
+		read -r -t 10 line <&"$fd_ready" || fail "$sig: command never ran"
+		kill -"$sig" "$pid"
+		rc=0; wait "$pid" || rc=$?
+		assert_equal "$sig in the command: $rc" "$sig in the command: $((128 + num))"
+		run kill -0 "$line"
+		assert_failure	# the command is gone too
+		rm -f ready log
+		assert_nothing_left
+	done
+}
+
+@test "signals: flockrun dies cleanly waiting, forwards to its command" {
+	signals flock
+}
+
+@test "signals: flockrun --fcntl=posix dies cleanly waiting, forwards to its command" {
+	signals posix
+}
+
+@test "signals: solo dies cleanly waiting; its command is the process" {
+	signals solo
+}
+
+@test "signals: lockdev dies cleanly waiting, forwards and unlocks after its command" {
+	signals lockdev
+}
