@@ -57,10 +57,12 @@ MANS     = $(TOOLS:%=man/%.1)
 # Test peers: util-linux flock (side by side with flockrun), cu, minicom
 # and picocom (lockdev interop), tmux (runs them on a terminal); the
 # analysers tests/static.bats runs: valgrind, cppcheck, clang-tidy,
-# shellcheck (gcc's -fanalyzer comes with build-essential).
+# shellcheck (gcc's -fanalyzer comes with build-essential), clang and its
+# libFuzzer runtime for the fuzz targets.
 DEBPKGS  = build-essential pkg-config libbsd-dev bats bats-support \
            bats-assert bats-file mandoc util-linux procps bsdextrautils \
-           cu minicom picocom tmux valgrind cppcheck clang-tidy shellcheck
+           cu minicom picocom tmux valgrind cppcheck clang-tidy shellcheck \
+           clang libclang-rt-dev
 
 .PHONY: all bench bench-deps check stress deps fuzz fuzz-deps install uninstall clean lint
 .SECONDARY:
@@ -132,18 +134,31 @@ bench: bench-deps $(PROGS) $(BIN)/stamp $(BIN)/flockrun-static
 bench-deps:
 	@$(MAKE) -s deps DEBPKGS="$(BENCHPKGS)"
 
-# libFuzzer targets (clang), each run for FUZZ_SECONDS; a crash stops
-# make with the input saved as crash-* in bin-fuzz/.
+# libFuzzer targets (clang), each run for FUZZ_SECONDS: the lock-file
+# parser, the number parsers, and each tool's argument handling (its main
+# run up to its first act, see tests/fuzz/args.c, with a dictionary of its
+# options).  A crash stops make with the input saved as crash-* in
+# bin-fuzz/; it then belongs in tests/unit or tests/bad-input.bats.
 FUZZ_SECONDS ?= 60
-FUZZERS = lckfile parse
+FUZZ_CC = clang -g -O1 -D_GNU_SOURCE $(BSD_CFLAGS) -Ilib \
+          -DLOCKKIT_VERSION='"fuzz"' -DLOCKDEV_DIR='"/var/lock"' \
+          -fsanitize=fuzzer,address,undefined
+FUZZ_RUN = -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1
 fuzz: fuzz-deps
 	@mkdir -p bin-fuzz
-	for f in $(FUZZERS); do \
-	    clang -g -O1 -D_GNU_SOURCE $(BSD_CFLAGS) -Ilib \
-	        -fsanitize=fuzzer,address,undefined -o bin-fuzz/$$f \
-	        tests/fuzz/$$f.c lib/$$f.c || exit 1; \
-	    (cd bin-fuzz && ./$$f -max_total_time=$(FUZZ_SECONDS) \
-	        -print_final_stats=1) || exit 1; \
+	for f in lckfile parse; do \
+	    $(FUZZ_CC) -o bin-fuzz/$$f tests/fuzz/$$f.c lib/$$f.c \
+	        $(BSD_LIBS) || exit 1; \
+	    (cd bin-fuzz && ./$$f $(FUZZ_RUN)) || exit 1; \
+	done
+	for t in $(TOOLS); do \
+	    $(FUZZ_CC) -Dmain=tool_main -c -o bin-fuzz/$$t-main.o cmd/$$t.c && \
+	    $(FUZZ_CC) -o bin-fuzz/args-$$t tests/fuzz/args.c \
+	        bin-fuzz/$$t-main.o lib/parse.c lib/exitcode.c lib/version.c \
+	        lib/deadline.c $(BSD_LIBS) -ldl || exit 1; \
+	    mkdir -p bin-fuzz/corpus-$$t; \
+	    (cd bin-fuzz && ./args-$$t -dict=../tests/fuzz/$$t.dict \
+	        $(FUZZ_RUN) corpus-$$t) || exit 1; \
 	done
 
 fuzz-deps:

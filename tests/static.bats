@@ -60,6 +60,14 @@ setup() {
 	assert_output ""
 }
 
+@test "make fuzz builds every target and runs each briefly" {
+	# Keeps the harnesses building; make fuzz alone runs them longer.
+	run make -s -C "$SRC" fuzz FUZZ_SECONDS=2
+	assert_success
+	assert_equal "$(grep -c 'DONE ' <<<"$output")" 5
+	refute_output --partial "ERROR"
+}
+
 # vg STATUS TOOL ARGS...: run under valgrind memcheck; any memory error or
 # definite leak makes valgrind exit 99; otherwise the tool's own STATUS.
 vg() {
