@@ -262,39 +262,119 @@ foreign_owner(const struct devlock *dl, pid_t pid)
 	return 0;
 }
 
-/* A private file in the lock directory holding pid, for linking. */
+/*
+ * A private file in the lock directory holding pid, for linking: unnamed
+ * (O_TMPFILE, linked through /proc/self/fd) where the file system allows,
+ * so a locker killed at any moment leaves nothing behind and waiters
+ * watching the directory are not woken by it; else named LTMP.PID.* (NFS
+ * and others; sweep_temps() cleans up after killed lockers).
+ */
+struct temp {
+	int	fd;			/* the unnamed file, or -1 */
+	char	name[NAME_MAX + 1];	/* the named one */
+	char	proc[40];		/* /proc/self/fd/N */
+};
+
 static int
-make_temp(const struct devlock *dl, pid_t pid, char *tmp, size_t len)
+fill_temp(int fd, pid_t pid)
 {
 	char content[16];
-	int fd, n, i;
+	int n;
 
 	n = lckfile_format(content, sizeof(content), pid);
+	errno = 0;
+	if (fchmod(fd, 0644) == -1 || write(fd, content, (size_t)n) != n) {
+		if (errno == 0)
+			errno = ENOSPC;		/* a short write */
+		return -1;
+	}
+	return 0;
+}
+
+static int
+make_temp(const struct devlock *dl, pid_t pid, struct temp *t, bool named)
+{
+	int fd, i, e;
+
+	t->name[0] = '\0';
+	t->fd = -1;
+	if (!named && (fd = openat(dl->dirfd, ".", O_TMPFILE | O_WRONLY |
+	    O_CLOEXEC, 0644)) != -1) {
+		snprintf(t->proc, sizeof(t->proc), "/proc/self/fd/%d", fd);
+		if (access(t->proc, F_OK) == 0) {	/* no /proc: named */
+			if (fill_temp(fd, pid) == -1) {
+				e = errno;
+				close(fd);
+				errno = e;
+				return -1;
+			}
+			t->fd = fd;
+			return 0;
+		}
+		close(fd);
+	}
 	for (i = 0; i < 100; i++) {
-		snprintf(tmp, len, "LTMP.%d.%ld.%d", (int)getpid(),
-		    (long)random(), i);
-		fd = openat(dl->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		snprintf(t->name, sizeof(t->name), "LTMP.%d.%ld.%d",
+		    (int)getpid(), (long)random(), i);
+		fd = openat(dl->dirfd, t->name, O_WRONLY | O_CREAT | O_EXCL |
 		    O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd == -1 && errno == EEXIST)
 			continue;
 		if (fd == -1)
 			return -1;
-		if (fchmod(fd, 0644) == -1 || write(fd, content, (size_t)n) != n) {
-			int e = errno;
-
+		if (fill_temp(fd, pid) == -1) {
+			e = errno;
 			close(fd);
-			unlinkat(dl->dirfd, tmp, 0);
-			errno = e ? e : EIO;
+			unlinkat(dl->dirfd, t->name, 0);
+			errno = e;
 			return -1;
 		}
 		if (close(fd) == -1) {
-			unlinkat(dl->dirfd, tmp, 0);
+			e = errno;
+			unlinkat(dl->dirfd, t->name, 0);
+			errno = e;
 			return -1;
 		}
 		return 0;
 	}
 	errno = EEXIST;
 	return -1;
+}
+
+/* Give the temporary file another name in the lock directory. */
+static int
+link_temp(const struct devlock *dl, const struct temp *t, const char *name)
+{
+	if (t->fd != -1)
+		return linkat(AT_FDCWD, t->proc, dl->dirfd, name,
+		    AT_SYMLINK_FOLLOW);
+	return linkat(dl->dirfd, t->name, dl->dirfd, name, 0);
+}
+
+/* Is name our temporary file? */
+static bool
+is_temp(const struct devlock *dl, const struct temp *t, const char *name)
+{
+	struct stat a, b;
+
+	if (fstatat(dl->dirfd, name, &a, AT_SYMLINK_NOFOLLOW) == -1)
+		return false;
+	if (t->fd != -1 ? fstat(t->fd, &b) == -1 :
+	    fstatat(dl->dirfd, t->name, &b, AT_SYMLINK_NOFOLLOW) == -1)
+		return false;
+	return a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+static void
+drop_temp(const struct devlock *dl, struct temp *t)
+{
+	int e = errno;
+
+	if (t->fd != -1)
+		close(t->fd);
+	else
+		unlinkat(dl->dirfd, t->name, 0);
+	errno = e;
 }
 
 /*
@@ -362,15 +442,15 @@ remove_stale(const struct devlock *dl, const char *name)
 
 enum { PLACE_RETRY = 2 };
 
-/* Link tmp (holding pid) at name, or say who holds name. */
+/* Link the temporary file (holding pid) at name, or say who holds name. */
 static int
-place(const struct devlock *dl, const char *name, const char *tmp,
+place(const struct devlock *dl, const char *name, const struct temp *t,
     pid_t pid, pid_t *owner, bool *made)
 {
 	struct owner o;
 
 	*made = false;
-	if (linkat(dl->dirfd, tmp, dl->dirfd, name, 0) == 0) {
+	if (link_temp(dl, t, name) == 0) {
 		*made = true;
 		return DEVLOCK_OK;
 	}
@@ -402,44 +482,46 @@ place(const struct devlock *dl, const char *name, const char *tmp,
  * link() cannot replace an existing name.
  */
 static void
-unplace(const struct devlock *dl, const char *name, const char *tmp)
+unplace(const struct devlock *dl, const char *name, const struct temp *t)
 {
-	struct stat a, b;
-
-	if (fstatat(dl->dirfd, name, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    fstatat(dl->dirfd, tmp, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+	if (is_temp(dl, t, name))
 		unlinkat(dl->dirfd, name, 0);
 }
 
 int
 devlock_lock(struct devlock *dl, pid_t pid, pid_t *owner)
 {
-	char tmp[NAME_MAX + 1];
+	struct temp t;
 	bool made0, made1;
 	int round, r, e;
 
 	if ((*owner = foreign_owner(dl, pid)) != 0)
 		return DEVLOCK_HELD;
-	if (make_temp(dl, pid, tmp, sizeof(tmp)) == -1)
+	if (make_temp(dl, pid, &t, false) == -1)
 		return -1;
 	for (round = 0; round < ROUNDS_MAX; round++) {
-		r = place(dl, dl->names[NAME_OURS], tmp, pid, owner, &made0);
+		r = place(dl, dl->names[NAME_OURS], &t, pid, owner, &made0);
 		if (r == PLACE_RETRY)
 			continue;
 		if (r != DEVLOCK_OK)
 			break;
-		r = place(dl, dl->names[NAME_SVR4], tmp, pid, owner, &made1);
+		r = place(dl, dl->names[NAME_SVR4], &t, pid, owner, &made1);
 		if (r == DEVLOCK_OK)
 			break;
 		/* Never keep half a lock. */
 		if (made0)
-			unplace(dl, dl->names[NAME_OURS], tmp);
+			unplace(dl, dl->names[NAME_OURS], &t);
 		if (r != PLACE_RETRY)
 			break;
+		/* An unnamed file linked once and unlinked cannot be linked again. */
+		if (made0 && t.fd != -1) {
+			drop_temp(dl, &t);
+			if (make_temp(dl, pid, &t, false) == -1)
+				return -1;
+		}
 	}
 	e = errno;
-	unlinkat(dl->dirfd, tmp, 0);
+	drop_temp(dl, &t);
 	if (round == ROUNDS_MAX) {
 		e = EAGAIN;
 		r = -1;
@@ -574,7 +656,8 @@ devlock_wait(struct devlock *dl, pid_t pid, const struct deadline *d,
 int
 devlock_relock(struct devlock *dl, pid_t pid, pid_t newpid, pid_t *owner)
 {
-	char tmp[48], tmp2[64];
+	char tmp2[NAME_MAX + 3];
+	struct temp t;
 	struct owner o[2];
 	bool ours = false;
 	int i, e;
@@ -599,14 +682,14 @@ devlock_relock(struct devlock *dl, pid_t pid, pid_t newpid, pid_t *owner)
 	 * rename replaces a name atomically, so both names exist throughout
 	 * and the device never looks free.
 	 */
-	if (make_temp(dl, newpid, tmp, sizeof(tmp)) == -1)
+	if (make_temp(dl, newpid, &t, true) == -1)
 		return -1;
-	snprintf(tmp2, sizeof(tmp2), "%s.2", tmp);
-	if (linkat(dl->dirfd, tmp, dl->dirfd, tmp2, 0) == -1 ||
-	    renameat(dl->dirfd, tmp, dl->dirfd, dl->names[NAME_OURS]) == -1 ||
+	snprintf(tmp2, sizeof(tmp2), "%s.2", t.name);
+	if (linkat(dl->dirfd, t.name, dl->dirfd, tmp2, 0) == -1 ||
+	    renameat(dl->dirfd, t.name, dl->dirfd, dl->names[NAME_OURS]) == -1 ||
 	    renameat(dl->dirfd, tmp2, dl->dirfd, dl->names[NAME_SVR4]) == -1) {
 		e = errno;
-		unlinkat(dl->dirfd, tmp, 0);
+		unlinkat(dl->dirfd, t.name, 0);
 		unlinkat(dl->dirfd, tmp2, 0);
 		errno = e;
 		return -1;

@@ -59,6 +59,21 @@ pty() {
 	assert_equal "$(ls locks | wc -l)" 2
 }
 
+@test "without unnamed temp files (NFS), a named one is used and removed" {
+	umask 077
+	export FAILLOCK=notmpfile
+	run -0 env LD_PRELOAD="$LOCKKIT_BIN/faillock.so" \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	    lockdev -l -p "$OWNER" /dev/null
+	assert_equal "$(cat locks/LCK..null)" "$(hdb "$OWNER")"
+	assert_equal "$(stat -c '%i %a %h' locks/LCK..null)" "$(stat -c '%i %a %h' locks/LCK.001.003)"
+	assert_equal "$(stat -c '%a %h' locks/LCK..null)" "644 2"
+	assert_equal "$(ls locks | wc -l)" 2
+	# Held: the named temp file goes again.
+	run -1 env LD_PRELOAD="$LOCKKIT_BIN/faillock.so" lockdev -l -p $$ /dev/null
+	assert_equal "$(ls locks | wc -l)" 2
+}
+
 @test "the default owner is the calling process" {
 	run -0 sh -c 'lockdev -l /dev/null && echo $$'
 	assert_equal "$(cat locks/LCK..null)" "$(hdb "$output")"

@@ -4,7 +4,9 @@
  *   FAILLOCK=enolck  fcntl(F_SETLK*) and flock() fail with ENOLCK, as on
  *                    NFS without a lock daemon;
  *   FAILLOCK=nfs     flock() on a descriptor open read-only fails with
- *                    EBADF, as NFSv4's flock emulation does.
+ *                    EBADF, as NFSv4's flock emulation does;
+ *   FAILLOCK=notmpfile  openat(O_TMPFILE) fails with EOPNOTSUPP, as on
+ *                    NFS and other file systems without unnamed files.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -60,4 +62,27 @@ fcntl(int fd, int cmd, ...)
 		return -1;
 	}
 	return real(fd, cmd, arg);
+}
+
+int
+openat(int dirfd, const char *path, int flags, ...)
+{
+	static int (*real)(int, const char *, int, ...);
+	va_list ap;
+	mode_t m = 0;
+
+	if (real == NULL)
+		real = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT,
+		    "openat");
+	if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) {
+		va_start(ap, flags);
+		m = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	if (strcmp(mode(), "notmpfile") == 0 &&
+	    (flags & O_TMPFILE) == O_TMPFILE) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return real(dirfd, path, flags, m);
 }
