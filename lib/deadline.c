@@ -12,6 +12,7 @@
 
 static timer_t	alarm_timer;
 static bool	alarm_timer_set;
+static bool	alarm_handled;	/* on_alarm() installed */
 
 void
 deadline_start(struct deadline *d, const struct timespec *dur)
@@ -81,14 +82,16 @@ deadline_alarm_arm(const struct deadline *d)
 	struct sigevent sev;
 	struct itimerspec its;
 
+	/* No deadline, no alarm: SIGALRM keeps its default, as for flock(1). */
+	if (d->inf)
+		return 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0;	/* no SA_RESTART: the wait must see EINTR */
 	if (sigaction(SIGALRM, &sa, NULL) == -1)
 		return -1;
-	if (d->inf)
-		return 0;
+	alarm_handled = true;
 
 	memset(&sev, 0, sizeof(sev));
 	sev.sigev_notify = SIGEV_SIGNAL;
@@ -112,6 +115,9 @@ deadline_alarm_disarm(void)
 		timer_delete(alarm_timer);
 		alarm_timer_set = false;
 	}
+	if (!alarm_handled)
+		return;
+	alarm_handled = false;
 	/* Setting SIG_IGN discards a pending SIGALRM (POSIX), then default. */
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
