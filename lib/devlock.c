@@ -388,30 +388,31 @@ drop_temp(const struct devlock *dl, struct temp *t)
 static void
 sweep_temps(const struct devlock *dl)
 {
-	struct dirent *de;
-	DIR *d;
+	/* getdents64() on a stack buffer: readdir() would malloc. */
+	char buf[4096] __attribute__((aligned(8)));
+	struct dirent64 *de;
 	char *end;
+	ssize_t n, off;
 	long pid;
 	int fd;
 
 	if ((fd = openat(dl->dirfd, ".", O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)
 		return;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return;
+	while ((n = getdents64(fd, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < n; off += de->d_reclen) {
+			de = (struct dirent64 *)(void *)(buf + off);
+			if (strncmp(de->d_name, "LTMP.", 5) != 0 ||
+			    de->d_name[5] < '1' || de->d_name[5] > '9')
+				continue;
+			errno = 0;
+			pid = strtol(de->d_name + 5, &end, 10);
+			if (errno == 0 && *end == '.' && pid <= INT_MAX &&
+			    kill((pid_t)pid, 0) == -1 && errno == ESRCH)
+				unlinkat(dl->dirfd, de->d_name, 0);
+		}
 	}
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, "LTMP.", 5) != 0 ||
-		    de->d_name[5] < '1' || de->d_name[5] > '9')
-			continue;
-		errno = 0;
-		pid = strtol(de->d_name + 5, &end, 10);
-		if (errno == 0 && *end == '.' && pid > 0 && pid <= INT_MAX &&
-		    kill((pid_t)pid, 0) == -1 && errno == ESRCH)
-			unlinkat(dl->dirfd, de->d_name, 0);
-	}
-	closedir(d);
+	close(fd);
 }
 
 /*
