@@ -163,14 +163,18 @@ flock_device(const struct devlock *dl, int fd, const struct deadline *d,
 	return r == 0 ? 0 : r == FL_ERROR ? -1 : 1;
 }
 
-/* The command is running: make its pid the owner. */
+/*
+ * In the command's process, before its exec: make its pid the owner.
+ * A vfork child (child.h): devlock_relock() only makes system calls and
+ * formats on the stack; warn() writes unbuffered stderr.
+ */
 static void
 hand_to_child(pid_t child, void *arg)
 {
 	struct run *r = arg;
 	pid_t owner;
 
-	if (devlock_relock(r->dl, getpid(), child, &owner) != DEVLOCK_OK)
+	if (devlock_relock(r->dl, getppid(), child, &owner) != DEVLOCK_OK)
 		warn("%s: cannot hand the lock to pid %d", r->dl->dev,
 		    (int)child);
 	else if (r->verbose)

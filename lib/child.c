@@ -89,47 +89,42 @@ spawn(char *const argv[], const int *closefds, size_t nclose,
 }
 
 /*
- * fork, and let the child exec only after started() has run in the
- * parent: the child waits for the end of a pipe that the parent closes
- * afterwards.  So the command never runs before, say, a lock is handed to
- * its pid.
+ * vfork, and run started() in the child, with its own pid, before it
+ * execs: so the command never runs before, say, a lock is handed to its
+ * pid.  The child borrows our memory and we sleep until it execs or
+ * exits, so nothing races: started() must only not allocate (see
+ * child.h), and nothing here returns from this frame in the child.  The
+ * forwarded signals stay blocked until their default actions are back,
+ * so none runs our handler in the child.  vfork and not fork: copying
+ * the page tables and faulting every touched page back costs a fork
+ * about as much as the rest of lockdev's run (BENCHMARKS.md).
  */
 static pid_t
-start_gated(char *const argv[], const int *closefds, size_t nclose,
+start_handed(char *const argv[], const int *closefds, size_t nclose,
     const sigset_t *mask, void (*started)(pid_t, void *), void *arg)
 {
 	struct sigaction dfl;
-	char c;
 	pid_t pid;
 	size_t i;
-	int gate[2];
 
-	if (pipe2(gate, O_CLOEXEC) == -1)
-		err(LK_EXIT_OSERR, "pipe");
-	switch (pid = fork()) {
+	memset(&dfl, 0, sizeof(dfl));
+	sigemptyset(&dfl.sa_mask);
+	dfl.sa_handler = SIG_DFL;
+	switch (pid = vfork()) {
 	case -1:
-		err(LK_EXIT_OSERR, "fork");
+		err(LK_EXIT_OSERR, "vfork");
 	case 0:
-		/* Default actions first, then unblock, as spawn() does. */
-		memset(&dfl, 0, sizeof(dfl));
-		sigemptyset(&dfl.sa_mask);
-		dfl.sa_handler = SIG_DFL;
 		for (i = 0; i < NFORWARDED; i++)
 			sigaction(forwarded[i], &dfl, NULL);
 		sigaction(SIGCHLD, &dfl, NULL);
+		started(getpid(), arg);
 		sigprocmask(SIG_SETMASK, mask, NULL);
-		close(gate[1]);
-		while (read(gate[0], &c, 1) == -1 && errno == EINTR)
-			continue;	/* end of file: the parent is done */
 		for (i = 0; i < nclose; i++)
 			close(closefds[i]);
 		execvp(argv[0], argv);
 		warn("cannot run %s", argv[0]);
 		_exit(exit_for_exec(errno));
 	}
-	close(gate[0]);
-	started(pid, arg);
-	close(gate[1]);
 	return pid;
 }
 
@@ -166,7 +161,7 @@ child_run(char *const argv[], const int *closefds, size_t nclose,
 	sigaction(SIGCHLD, &sa, NULL);
 
 	if (started != NULL)
-		pid = start_gated(argv, closefds, nclose, &old, started, arg);
+		pid = start_handed(argv, closefds, nclose, &old, started, arg);
 	else if ((pid = spawn(argv, closefds, nclose, &block, &old)) == -1) {
 		e = errno;
 		sigprocmask(SIG_SETMASK, &old, NULL);

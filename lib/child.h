@@ -17,8 +17,11 @@
  * group and are not sent twice.  Returns the child's status as an exit
  * status (exit_for_wait()); if the command cannot be started, prints why
  * and returns exit_for_exec().  If started is not NULL it is called in the
- * parent with the child's pid before the command is executed (the child
- * waits for it), with the forwarded signals blocked.
+ * child, with its pid, before the command is executed, with the forwarded
+ * signals blocked.  The child is a vfork() child: started() runs in the
+ * caller's memory while the caller waits, so it may read and write the
+ * caller's data and make system calls, but must not allocate memory or
+ * use stdio other than unbuffered stderr.
  */
 int	child_run(char *const argv[], const int *closefds, size_t nclose,
 	    void (*started)(pid_t, void *), void *arg);
