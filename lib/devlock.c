@@ -301,7 +301,8 @@ make_temp(const struct devlock *dl, pid_t pid, struct temp *t, bool named)
 	if (!named && (fd = openat(dl->dirfd, ".", O_TMPFILE | O_WRONLY |
 	    O_CLOEXEC, 0644)) != -1) {
 		snprintf(t->proc, sizeof(t->proc), "/proc/self/fd/%d", fd);
-		if (access(t->proc, F_OK) == 0) {	/* no /proc: named */
+		/* It can only be linked through /proc; without it, named. */
+		if (access(t->proc, F_OK) == 0) {
 			if (fill_temp(fd, pid) == -1) {
 				e = errno;
 				close(fd);
