@@ -83,7 +83,7 @@ deadline_alarm_arm(const struct deadline *d)
 	struct itimerspec its;
 
 	/* No deadline, no alarm: SIGALRM keeps its default, as for flock(1). */
-	if (d->inf)
+	if (d == NULL || d->inf)
 		return 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;

@@ -22,16 +22,18 @@ int	deadline_poll_ms(const struct deadline *);
 double	elapsed_since(const struct timespec *start);
 
 /*
- * Interrupt blocking calls once the deadline passes.  deadline_alarm_arm()
- * installs a SIGALRM handler without SA_RESTART and, for a finite deadline,
- * a POSIX timer that fires at the deadline and every few milliseconds after
- * it.  A blocking call then fails with EINTR; the caller checks
- * deadline_passed() and retries when it is false, so a stray SIGALRM sent
- * from outside never ends a wait early.  The timer repeats so that a tick
+ * Interrupt blocking calls once the deadline passes.  For a finite
+ * deadline, deadline_alarm_arm() installs a SIGALRM handler without
+ * SA_RESTART and a POSIX timer that fires at the deadline and every few
+ * milliseconds after it; with none (NULL or infinite) it does nothing, and
+ * SIGALRM keeps its default.  A blocking call then fails with EINTR; the
+ * caller checks deadline_passed() and retries when it is false, so a stray
+ * SIGALRM sent from outside never ends a wait early.  The timer repeats so that a tick
  * landing between the caller's check and its blocking call cannot turn into
  * an endless wait: the next tick interrupts that call.
  * deadline_alarm_disarm() deletes the timer, discards a pending SIGALRM and
- * restores the default action, so nothing reaches an exec'd command.
+ * restores the default action, if arm installed them, so nothing reaches
+ * an exec'd command.
  * Returns 0, or -1 with errno set.
  */
 int	deadline_alarm_arm(const struct deadline *);
