@@ -174,6 +174,15 @@ zombie(pid_t pid)
 	return (p = strrchr(buf, ')')) != NULL && p[1] == ' ' && p[2] == 'Z';
 }
 
+/* Has pid ended, reaped or not?  (EPERM: it lives, as another user's.) */
+static bool
+exited(pid_t pid)
+{
+	if (kill(pid, 0) == -1)
+		return errno == ESRCH;
+	return zombie(pid);
+}
+
 /*
  * Does pid live?  A zombie still answers kill(), and stays one until its
  * parent reaps it, which some parents (and some inits) take seconds or
@@ -380,8 +389,9 @@ drop_temp(const struct devlock *dl, struct temp *t)
 
 /*
  * Remove the temporary files of lockdev processes that died between
- * make_temp() and its unlink (SIGKILL, a crash): "LTMP.PID." with PID no
- * longer alive.  The caller holds flock on the lock directory, so no
+ * make_temp() and its unlink (SIGKILL, a crash): "LTMP.PID." with PID
+ * gone or a zombie (which never writes again, and may stay unreaped for
+ * seconds).  The caller holds flock on the lock directory, so no
  * other sweeper runs meanwhile; and while a dead PID's file exists, a new
  * process that reuses PID cannot create that same name (O_EXCL), so what
  * we unlink is the dead process's file, never a live one's.
@@ -409,7 +419,7 @@ sweep_temps(const struct devlock *dl)
 			errno = 0;
 			pid = strtol(de->d_name + 5, &end, 10);
 			if (errno == 0 && *end == '.' && pid <= INT_MAX &&
-			    kill((pid_t)pid, 0) == -1 && errno == ESRCH)
+			    exited((pid_t)pid))
 				unlinkat(dl->dirfd, de->d_name, 0);
 		}
 	}

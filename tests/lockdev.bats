@@ -21,16 +21,6 @@ teardown() {
 	if [ -n "$HOLDER" ]; then kill "$HOLDER" "$HELD" 2>/dev/null || :; fi
 }
 
-# A pid that is certainly dead.
-dead_pid() {
-	sh -c 'echo $$' 
-}
-
-# hdb PID: the HDB content lockdev writes.
-hdb() {
-	printf '%10d\n' "$1"
-}
-
 # pty: a fresh pseudo-terminal in $PTY, kept open until teardown.
 pty() {
 	fifo ptyname
@@ -299,8 +289,10 @@ pty() {
 	[[ $(cat "/proc/$z/stat") =~ \)\ Z ]]
 	run -1 lockdev /dev/null	# a plain test still sees it, as cu would
 	assert_output "$z"
+	: > "locks/LTMP.$z.1.0"		# as if it died mid-relock
 	run -0 lockdev -w 10 -l -p $$ /dev/null
 	assert_equal "$(cat locks/LCK..null)" "$(hdb $$)"
+	assert_file_not_exists "locks/LTMP.$z.1.0"	# swept: a zombie is gone
 }
 
 @test "-w gives up at the deadline with status 1" {
