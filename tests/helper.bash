@@ -61,3 +61,13 @@ release() {
 now_ms() {
 	echo $(( $(date +%s%N) / 1000000 ))
 }
+
+# dead_pid: a pid that is certainly dead (for stale lock files).
+dead_pid() {
+	sh -c 'echo $$'
+}
+
+# hdb PID: the HDB content lockdev writes, "%10d\n".
+hdb() {
+	printf '%10d\n' "$1"
+}

@@ -179,11 +179,11 @@ crashes() {
 		sleep 600 >/dev/null 2>&1 3>&- &
 		OWNERS+=($!)
 	done
-	dead=$(sh -c 'echo $$')
+	dead=$(dead_pid)
 	for ((round = 0; round < STRESS_ROUNDS; round++)); do
 		# Builtins where they do: the rounds are many.
-		if kill -0 "$dead" 2>/dev/null; then dead=$(sh -c 'echo $$'); fi
-		printf '%10d\n' "$dead" > locks/LCK..null
+		if kill -0 "$dead" 2>/dev/null; then dead=$(dead_pid); fi
+		hdb "$dead" > locks/LCK..null
 		ln -f locks/LCK..null locks/LCK.001.003
 		pids=()
 		for o in "${OWNERS[@]}"; do
