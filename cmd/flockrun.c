@@ -308,7 +308,8 @@ main(int argc, char *argv[])
 				    fl[i].path);
 			}
 	} else {
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (verbose)
+			clock_gettime(CLOCK_MONOTONIC, &t0);
 		deadline_start(&dl, have_wait ? &wait : NULL);
 		for (;;) {
 			rv = filelock_acquire(fl, nfl, &req, &dl, nonblock,

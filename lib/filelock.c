@@ -80,8 +80,28 @@ filelock_open(struct filelock *f, const char *path, const struct lockreq *r)
 		warn("%s: cannot open", path);
 		exit(exit_for_open(e));
 	}
-	if (fstat(f->fd, &f->st) == -1)
-		err(LK_EXIT_OSERR, "%s: fstat", path);
+}
+
+/*
+ * Learn which inode f->fd is, once, and only when someone asks: a lone
+ * lock taken and handed to a command never needs it.
+ */
+static void
+identify(struct filelock *f)
+{
+	struct stat st;
+
+	if (f->known)
+		return;
+	if (fstat(f->fd, &st) == -1) {
+		if (f->path != NULL)
+			err(LK_EXIT_OSERR, "%s: fstat", f->path);
+		err(LK_EXIT_OSERR, "fd %d: fstat", f->fd);
+	}
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	f->mode = st.st_mode;
+	f->known = true;
 }
 
 void
@@ -91,7 +111,7 @@ filelock_use_fd(struct filelock *f, int fd)
 
 	memset(f, 0, sizeof(*f));
 	f->fd = fd;
-	if ((fl = fcntl(fd, F_GETFL)) == -1 || fstat(fd, &f->st) == -1)
+	if ((fl = fcntl(fd, F_GETFL)) == -1)
 		err(LK_EXIT_LOCKFAIL, "%d", fd);
 	f->oflags = fl & O_ACCMODE;
 }
@@ -146,7 +166,7 @@ lock_failed(const struct filelock *f, const struct lockreq *r, int e)
 }
 
 static void
-say_holders(const struct filelock *f, const struct lockreq *r)
+say_holders(struct filelock *f, const struct lockreq *r)
 {
 	struct holder h[MAXHOLDERS];
 	char buf[32];
@@ -231,10 +251,10 @@ by_inode(const void *a, const void *b)
 {
 	const struct filelock *x = a, *y = b;
 
-	if (x->st.st_dev != y->st.st_dev)
-		return x->st.st_dev < y->st.st_dev ? -1 : 1;
-	if (x->st.st_ino != y->st.st_ino)
-		return x->st.st_ino < y->st.st_ino ? -1 : 1;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
 	return 0;
 }
 
@@ -250,7 +270,11 @@ filelock_acquire(struct filelock *fl, size_t n, const struct lockreq *r,
 	 * waiters would need someone to hold a later inode while waiting for
 	 * an earlier one, which this order never does.
 	 */
-	qsort(fl, n, sizeof(*fl), by_inode);
+	if (n > 1) {
+		for (i = 0; i < n; i++)
+			identify(&fl[i]);
+		qsort(fl, n, sizeof(*fl), by_inode);
+	}
 	for (i = 0; i < n; i++) {
 		fl[i].locked = false;
 		fl[i].alias = i > 0 && by_inode(&fl[i - 1], &fl[i]) == 0;
@@ -289,18 +313,19 @@ filelock_release(struct filelock *fl, size_t n, const struct lockreq *r)
 }
 
 static bool
-named(const struct filelock *f)
+named(struct filelock *f)
 {
 	struct stat st;
 
 	if (f->path == NULL)
 		return true;
-	return stat(f->path, &st) == 0 && st.st_dev == f->st.st_dev &&
-	    st.st_ino == f->st.st_ino;
+	identify(f);
+	return stat(f->path, &st) == 0 && st.st_dev == f->dev &&
+	    st.st_ino == f->ino;
 }
 
 bool
-filelock_still_named(const struct filelock *fl, size_t n)
+filelock_still_named(struct filelock *fl, size_t n)
 {
 	size_t i;
 
@@ -323,7 +348,7 @@ filelock_reopen(struct filelock *fl, size_t n, const struct lockreq *r)
 }
 
 int
-filelock_test(const struct filelock *f, const struct lockreq *r,
+filelock_test(struct filelock *f, const struct lockreq *r,
     struct holder *h, size_t max)
 {
 	struct flock l;
@@ -343,7 +368,8 @@ filelock_test(const struct filelock *f, const struct lockreq *r,
 		if (l.l_type == F_UNLCK)
 			return 0;
 	}
-	n = holder_find(f->st.st_dev, f->st.st_ino, r->kind, !r->shared,
+	identify(f);
+	n = holder_find(f->dev, f->ino, r->kind, !r->shared,
 	    start, end, h, max);
 	if (n == 0 && r->kind != LOCK_KIND_FLOCK && max > 0) {
 		/* Held, by F_GETLK, but gone from /proc/locks or not visible. */
@@ -372,7 +398,8 @@ filelock_remove(struct filelock *fl, size_t n, const struct lockreq *r)
 			 * the file: an exclusive lock taken without waiting
 			 * proves that.  Others keep using the file otherwise.
 			 */
-			ok = fl[i].locked && S_ISREG(fl[i].st.st_mode) &&
+			identify(&fl[i]);
+			ok = fl[i].locked && S_ISREG(fl[i].mode) &&
 			    (!r->shared || lock_call(&fl[i], r, LOCK_EX,
 			    false) == 0);
 		}

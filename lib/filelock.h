@@ -25,7 +25,10 @@ struct filelock {
 	const char	*path;		/* NULL when given a descriptor */
 	int		 fd;
 	int		 oflags;	/* how fd was opened */
-	struct stat	 st;
+	bool		 known;		/* dev, ino and mode are fd's */
+	dev_t		 dev;
+	ino_t		 ino;
+	mode_t		 mode;
 	bool		 locked;
 	bool		 alias;		/* same inode as an earlier entry */
 };
@@ -69,7 +72,7 @@ int	filelock_unlock(struct filelock *, const struct lockreq *);
  * unlinked (or replaced) by the previous holder while it held the lock
  * fails this, and the caller must release, reopen and lock again.
  */
-bool	filelock_still_named(const struct filelock *, size_t n);
+bool	filelock_still_named(struct filelock *, size_t n);
 
 /*
  * Reopen entries whose path no longer names their inode, for the retry
@@ -82,7 +85,7 @@ void	filelock_reopen(struct filelock *, size_t n, const struct lockreq *);
  * filling h[0..max).  POSIX conflicts come from F_GETLK, the rest from
  * /proc/locks.  Returns the count, or -1 with errno set.
  */
-int	filelock_test(const struct filelock *, const struct lockreq *,
+int	filelock_test(struct filelock *, const struct lockreq *,
 	    struct holder *h, size_t max);
 
 /*
