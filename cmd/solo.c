@@ -255,16 +255,17 @@ parse_args(struct solo *s, int argc, char *argv[])
 }
 
 static void
-say_held(FILE *fp, const struct socklock *sl)
+say_held(FILE *fp, struct socklock *sl)
 {
 	char comm[32];
 	pid_t pid;
 
 	if ((pid = socklock_holder(sl, comm, sizeof(comm))) > 0)
-		fprintf(fp, "%s is held by pid %d (%s)\n", sl->name, (int)pid,
-		    comm);
+		fprintf(fp, "%s is held by pid %d (%s)\n", socklock_name(sl),
+		    (int)pid, comm);
 	else
-		fprintf(fp, "%s is held by another process\n", sl->name);
+		fprintf(fp, "%s is held by another process\n",
+		    socklock_name(sl));
 }
 
 int
@@ -301,7 +302,7 @@ main(int argc, char *argv[])
 
 	if (s.test) {
 		if ((r = socklock_held(&sl)) == -1)
-			err(LK_EXIT_OSERR, "%s", sl.name);
+			err(LK_EXIT_OSERR, "%s", socklock_name(&sl));
 		if (r == 0)
 			return LK_EXIT_OK;
 		say_held(stdout, &sl);
@@ -318,7 +319,8 @@ main(int argc, char *argv[])
 		r = socklock_wait(&sl, &dl);
 	}
 	if (r == -1)
-		err(exit_for_lock(errno), "%s: cannot bind", sl.name);
+		err(exit_for_lock(errno), "%s: cannot bind",
+		    socklock_name(&sl));
 	if (r == 1) {
 		if (!s.quiet) {
 			fprintf(stderr, "%s: ", getprogname());
@@ -327,11 +329,11 @@ main(int argc, char *argv[])
 		return s.conflict;
 	}
 	if (s.verbose)
-		warnx("bind %s", sl.name);
+		warnx("bind %s", socklock_name(&sl));
 
 	/* The one descriptor the command inherits: the lock itself. */
 	if (fcntl(sl.fd, F_SETFD, 0) == -1)
-		err(LK_EXIT_OSERR, "%s: fcntl", sl.name);
+		err(LK_EXIT_OSERR, "%s: fcntl", socklock_name(&sl));
 	if (s.sleep.tv_sec > 0 || s.sleep.tv_nsec > 0)
 		while (nanosleep(&s.sleep, &s.sleep) == -1 && errno == EINTR)
 			continue;

@@ -34,7 +34,6 @@ socklock_tcp(struct socklock *sl, const char *addr, uid_t uid, int port,
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)&sl->sa;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&sl->sa;
-	char buf[INET6_ADDRSTRLEN];
 
 	memset(sl, 0, sizeof(*sl));
 	sl->fd = -1;
@@ -65,15 +64,44 @@ socklock_tcp(struct socklock *sl, const char *addr, uid_t uid, int port,
 	if (sl->sa.ss_family == AF_INET) {
 		sin->sin_port = htons((uint16_t)port);
 		sl->salen = sizeof(*sin);
-		inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf));
-		snprintf(sl->name, sizeof(sl->name), "%s:%d", buf, port);
 	} else {
 		sin6->sin6_port = htons((uint16_t)port);
 		sl->salen = sizeof(*sin6);
-		inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf));
-		snprintf(sl->name, sizeof(sl->name), "[%s]:%d", buf, port);
 	}
 	return 0;
+}
+
+/*
+ * Written on first use: a lock taken without a word never pays for
+ * inet_ntop and printf (a few page faults at every start).
+ */
+const char *
+socklock_name(struct socklock *sl)
+{
+	const struct sockaddr_in *sin = (struct sockaddr_in *)&sl->sa;
+	const struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&sl->sa;
+	const struct sockaddr_un *sun = (struct sockaddr_un *)&sl->sa;
+	char buf[INET6_ADDRSTRLEN];
+	int e = errno;	/* callers pass it to err() in the same call */
+
+	if (sl->name[0] != '\0')
+		return sl->name;
+	if (sl->sa.ss_family == AF_UNIX) {
+		/* The abstract name runs from after its NUL to salen. */
+		snprintf(sl->name, sizeof(sl->name), "@%.*s",
+		    (int)(sl->salen - offsetof(struct sockaddr_un, sun_path) -
+		    1), sun->sun_path + 1);
+	} else if (sl->sa.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf));
+		snprintf(sl->name, sizeof(sl->name), "%s:%d", buf,
+		    ntohs(sin->sin_port));
+	} else {
+		inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf));
+		snprintf(sl->name, sizeof(sl->name), "[%s]:%d", buf,
+		    ntohs(sin6->sin6_port));
+	}
+	errno = e;
+	return sl->name;
 }
 
 int
@@ -101,7 +129,6 @@ socklock_unix(struct socklock *sl, uid_t uid, const char *name,
 	    UNIX_PREFIX "%u/%s", (unsigned)uid, name);
 	sl->salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
 	    (size_t)n);
-	snprintf(sl->name, sizeof(sl->name), "@%s", sun->sun_path + 1);
 	return 0;
 }
 
@@ -197,9 +224,10 @@ socklock_wait(struct socklock *sl, const struct deadline *d)
 		}
 		/*
 		 * Refused or reset: the holder went during the handshake, or
-		 * is bound but not listening (between bind and listen).  Retry at once; if it persists (a
-		 * socket that holds the address but never listens), back
-		 * off up to a second rather than spin.
+		 * is bound but not listening (between bind and listen).
+		 * Retry at once; if it persists (a socket that holds the
+		 * address but never listens), back off up to a second
+		 * rather than spin.
 		 */
 		if (backoff > 0) {
 			ms = deadline_poll_ms(d);

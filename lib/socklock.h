@@ -15,7 +15,7 @@
 struct socklock {
 	struct sockaddr_storage	sa;
 	socklen_t		salen;
-	char			name[160];	/* for messages */
+	char			name[160];	/* socklock_name()'s */
 	int			fd;		/* the held socket, or -1 */
 };
 
@@ -31,6 +31,12 @@ int	socklock_tcp(struct socklock *, const char *addr, uid_t, int port,
 /* Set up a lock on the abstract unix socket "@lockkit-solo/UID/NAME". */
 int	socklock_unix(struct socklock *, uid_t, const char *name,
 	    const char **errstr);
+
+/*
+ * The lock's address for messages ("127.0.0.1:80", "[::1]:80",
+ * "@solo/0/x"), made on first use; errno is left as it was.
+ */
+const char *socklock_name(struct socklock *);
 
 /*
  * Try to take the lock: bind (never SO_REUSEADDR) and listen.  Returns 0
