@@ -50,8 +50,11 @@ add_name(struct devlock *dl, const char *prefix, const char *name)
 	return 0;
 }
 
-/* Device path less "/dev/" (or "/"), each further '/' turned into sep. */
-static void
+/*
+ * Device path less "/dev/" (or "/"), each further '/' turned into sep.
+ * A name that does not fit could never be a lock file's: ENAMETOOLONG.
+ */
+static int
 dev_name(const char *path, char sep, char *out, size_t len)
 {
 	size_t i;
@@ -66,19 +69,30 @@ dev_name(const char *path, char sep, char *out, size_t len)
 			out[i] = sep;
 	}
 	out[i] = '\0';
+	if (path[i] != '\0') {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
 }
 
+/*
+ * Name buffers here hold one file name, not a path: these tools run
+ * thousands of times, and each further stack page costs a page fault.
+ */
 static int
 add_path_names(struct devlock *dl, const char *path)
 {
-	char name[PATH_MAX];
+	char name[NAME_MAX + 1];
 	const char *base = strrchr(path, '/');
 
-	dev_name(path, '_', name, sizeof(name));	/* minicom, pppd */
-	if (add_name(dl, "LCK..", name) == -1)
+	/* minicom, pppd */
+	if (dev_name(path, '_', name, sizeof(name)) == -1 ||
+	    add_name(dl, "LCK..", name) == -1)
 		return -1;
-	dev_name(path, ':', name, sizeof(name));	/* liblockdev */
-	if (add_name(dl, "LCK..", name) == -1)
+	/* liblockdev */
+	if (dev_name(path, ':', name, sizeof(name)) == -1 ||
+	    add_name(dl, "LCK..", name) == -1)
 		return -1;
 	/* cu, Kermit, mgetty */
 	return add_name(dl, "LCK..", base != NULL ? base + 1 : path);
@@ -88,7 +102,8 @@ int
 devlock_init(struct devlock *dl, const char *lockdir, const char *device,
     const char **failed)
 {
-	char given[PATH_MAX], name[PATH_MAX], svr4[40];
+	char indev[sizeof("/dev/") + NAME_MAX], name[NAME_MAX + 1], svr4[40];
+	const char *given = device;
 	struct stat st;
 	int e;
 
@@ -96,11 +111,13 @@ devlock_init(struct devlock *dl, const char *lockdir, const char *device,
 	dl->dirfd = -1;
 	*failed = device;
 	/* "ttyS0" means /dev/ttyS0, as for liblockdev. */
-	if (snprintf(given, sizeof(given), "%s%s",
-	    strchr(device, '/') == NULL ? "/dev/" : "", device) >=
-	    (int)sizeof(given)) {
-		errno = ENAMETOOLONG;
-		return -1;
+	if (strchr(device, '/') == NULL) {
+		if (snprintf(indev, sizeof(indev), "/dev/%s", device) >=
+		    (int)sizeof(indev)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		given = indev;
 	}
 	if (realpath(given, dl->dev) == NULL)
 		return -1;
@@ -112,7 +129,8 @@ devlock_init(struct devlock *dl, const char *lockdir, const char *device,
 	}
 	dl->rdev = st.st_rdev;
 
-	dev_name(dl->dev, '_', name, sizeof(name));
+	if (dev_name(dl->dev, '_', name, sizeof(name)) == -1)
+		return -1;
 	snprintf(svr4, sizeof(svr4), "LCK.%03u.%03u", major(st.st_rdev),
 	    minor(st.st_rdev));
 	if (add_name(dl, "LCK..", name) == -1 || add_name(dl, "", svr4) == -1)
