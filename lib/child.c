@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <errno.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,52 +54,24 @@ child_exec(char *const argv[])
 }
 
 /*
- * posix_spawn (clone with CLONE_VFORK in glibc) saves copying our page
- * tables on every run.  The child starts with the caller's mask and the
- * default actions for what we handle, so a signal that arrives before its
- * exec acts on it as it would after.  Returns the pid, or -1 with errno.
- */
-static pid_t
-spawn(char *const argv[], const int *closefds, size_t nclose,
-    const sigset_t *handled, const sigset_t *mask)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	pid_t pid;
-	size_t i;
-	int e;
-
-	posix_spawn_file_actions_init(&fa);
-	for (i = 0; i < nclose; i++)
-		posix_spawn_file_actions_addclose(&fa, closefds[i]);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setsigdefault(&attr, handled);
-	posix_spawnattr_setsigmask(&attr, mask);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF |
-	    POSIX_SPAWN_SETSIGMASK);
-	e = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (e != 0) {
-		errno = e;
-		return -1;
-	}
-	return pid;
-}
-
-/*
- * vfork, and run started() in the child, with its own pid, before it
- * execs: so the command never runs before, say, a lock is handed to its
- * pid.  The child borrows our memory and we sleep until it execs or
- * exits, so nothing races: started() must only not allocate (see
+ * vfork, and run started() (if any) in the child, with its own pid,
+ * before it execs: so the command never runs before, say, a lock is
+ * handed to its pid.  The child borrows our memory and we sleep until it
+ * execs or exits, so nothing races: started() must only not allocate (see
  * child.h), and nothing here returns from this frame in the child.  The
  * forwarded signals stay blocked until their default actions are back,
- * so none runs our handler in the child.  vfork and not fork: copying
- * the page tables and faulting every touched page back costs a fork
- * about as much as the rest of lockdev's run (BENCHMARKS.md).
+ * so none runs our handler in the child, and a signal that arrives
+ * before the exec acts on the child as it would after.
+ * vfork and not fork: copying the page tables and faulting every touched
+ * page back costs a fork about as much as the rest of lockdev's run.
+ * Nor posix_spawn, though glibc's is a vfork too: its child visits every
+ * one of the 64 signals (115 system calls) and runs on a stack mapped for
+ * it, all while a waiter that has just got its lock is starting the
+ * command.  Here the child resets the seven signals we handle, and no
+ * more.
  */
 static pid_t
-start_handed(char *const argv[], const int *closefds, size_t nclose,
+start(char *const argv[], const int *closefds, size_t nclose,
     const sigset_t *mask, void (*started)(pid_t, void *), void *arg)
 {
 	struct sigaction dfl;
@@ -122,7 +93,8 @@ start_handed(char *const argv[], const int *closefds, size_t nclose,
 		for (i = 0; i < NFORWARDED; i++)
 			sigaction(forwarded[i], &dfl, NULL);
 		sigaction(SIGCHLD, &dfl, NULL);
-		started(getpid(), arg);
+		if (started != NULL)
+			started(getpid(), arg);
 		sigprocmask(SIG_SETMASK, mask, NULL);
 		for (i = 0; i < nclose; i++)
 			close(closefds[i]);
@@ -142,7 +114,7 @@ child_run(char *const argv[], const int *closefds, size_t nclose,
 	sigset_t block, old, waitmask;
 	pid_t pid, r;
 	size_t i;
-	int status, e;
+	int status;
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
@@ -166,14 +138,7 @@ child_run(char *const argv[], const int *closefds, size_t nclose,
 	sa.sa_handler = on_child;
 	sigaction(SIGCHLD, &sa, NULL);
 
-	if (started != NULL)
-		pid = start_handed(argv, closefds, nclose, &old, started, arg);
-	else if ((pid = spawn(argv, closefds, nclose, &block, &old)) == -1) {
-		e = errno;
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		warn("cannot run %s", argv[0]);
-		return exit_for_exec(e);
-	}
+	pid = start(argv, closefds, nclose, &old, started, arg);
 
 	waitmask = old;
 	sigdelset(&waitmask, SIGCHLD);
