@@ -77,6 +77,7 @@ start(char *const argv[], const int *closefds, size_t nclose,
 	struct sigaction dfl;
 	pid_t pid;
 	size_t i;
+	int e;
 
 	memset(&dfl, 0, sizeof(dfl));
 	sigemptyset(&dfl.sa_mask);
@@ -99,8 +100,9 @@ start(char *const argv[], const int *closefds, size_t nclose,
 		for (i = 0; i < nclose; i++)
 			close(closefds[i]);
 		execvp(argv[0], argv);
+		e = errno;	/* warn() may change it */
 		warn("cannot run %s", argv[0]);
-		_exit(exit_for_exec(errno));
+		_exit(exit_for_exec(e));
 	}
 	/* NOLINTEND(clang-analyzer-security.insecureAPI.vfork,clang-analyzer-unix.Vfork) */
 	return pid;
