@@ -77,25 +77,25 @@ dev_name(const char *path, char sep, char *out, size_t len)
 }
 
 /*
- * Name buffers here hold one file name, not a path: these tools run
- * thousands of times, and each further stack page costs a page fault.
+ * The names other programs lock the device under, from the path they were
+ * given.  A name longer than a file name can be is no lock anyone holds:
+ * it is left out.  (The buffer holds one file name, not a path: each
+ * stack page touched costs a page fault, at every run.)
  */
-static int
+static void
 add_path_names(struct devlock *dl, const char *path)
 {
 	char name[NAME_MAX + 1];
 	const char *base = strrchr(path, '/');
 
 	/* minicom, pppd */
-	if (dev_name(path, '_', name, sizeof(name)) == -1 ||
-	    add_name(dl, "LCK..", name) == -1)
-		return -1;
+	if (dev_name(path, '_', name, sizeof(name)) == 0)
+		(void)add_name(dl, "LCK..", name);
 	/* liblockdev */
-	if (dev_name(path, ':', name, sizeof(name)) == -1 ||
-	    add_name(dl, "LCK..", name) == -1)
-		return -1;
+	if (dev_name(path, ':', name, sizeof(name)) == 0)
+		(void)add_name(dl, "LCK..", name);
 	/* cu, Kermit, mgetty */
-	return add_name(dl, "LCK..", base != NULL ? base + 1 : path);
+	(void)add_name(dl, "LCK..", base != NULL ? base + 1 : path);
 }
 
 int
@@ -142,10 +142,10 @@ devlock_init(struct devlock *dl, const char *lockdir, const char *device,
 		return -1;
 	snprintf(svr4, sizeof(svr4), "LK.%03u.%03u.%03u", major(st.st_dev),
 	    major(st.st_rdev), minor(st.st_rdev));
-	if (add_name(dl, "", svr4) == -1 ||
-	    add_path_names(dl, dl->dev) == -1 ||
-	    add_path_names(dl, given) == -1)
+	if (add_name(dl, "", svr4) == -1)
 		return -1;
+	add_path_names(dl, dl->dev);
+	add_path_names(dl, given);
 
 	*failed = lockdir;
 	if ((dl->dirfd = open(lockdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==

@@ -85,6 +85,22 @@ pty() {
 	run -0 lockdev -l -p "$OWNER" null	# a bare name is in /dev
 }
 
+@test "a path too long for some lock names locks by the names that fit" {
+	d=$T/$(printf 'd%.0s' $(seq 130))/$(printf 'e%.0s' $(seq 130))
+	mkdir -p "$d"
+	ln -s /dev/null "$d/myport"
+	# LCK..<path with _ or :> cannot exist; LCK..myport (cu's) still counts.
+	hdb "$OWNER" > locks/LCK..myport
+	run -1 lockdev "$d/myport"
+	assert_output "$OWNER"
+	rm locks/LCK..myport
+	run -0 --separate-stderr lockdev -l -p "$OWNER" "$d/myport"
+	assert_equal "$stderr" ''
+	assert_equal "$(ls locks | LC_ALL=C sort | tr '\n' ' ')" "LCK..null LCK.001.003 "
+	run -0 lockdev -u -p "$OWNER" "$d/myport"
+	assert_equal "$(ls locks | wc -l)" 0
+}
+
 @test "pts/N is locked as LCK..pts_N" {
 	pty
 	n=${PTY#/dev/pts/}
