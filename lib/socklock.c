@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "holder.h"
@@ -132,33 +133,46 @@ socklock_unix(struct socklock *sl, uid_t uid, const char *name,
 	return 0;
 }
 
+static int
+new_socket(const struct socklock *sl)
+{
+	return socket(sl->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+}
+
+/*
+ * Bind fd to the lock's address and listen: 0 with the lock in sl->fd; 1
+ * if the address is taken, fd left open and unbound (a failed bind binds
+ * nothing), for another try; -1 with errno set and fd closed.
+ */
+static int
+claim(struct socklock *sl, int fd)
+{
+	int e;
+
+	/* Never SO_REUSEADDR: bind itself is the test-and-set. */
+	if (bind(fd, (struct sockaddr *)&sl->sa, sl->salen) == -1) {
+		if (errno == EADDRINUSE)
+			return 1;
+	} else if (listen(fd, WAITER_BACKLOG) == 0) {
+		sl->fd = fd;
+		return 0;
+	}
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
 int
 socklock_try(struct socklock *sl)
 {
-	int fd;
+	int fd, r;
 
-	if ((fd = socket(sl->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC,
-	    0)) == -1)
+	if ((fd = new_socket(sl)) == -1)
 		return -1;
-	/* Never SO_REUSEADDR: bind itself is the test-and-set. */
-	if (bind(fd, (struct sockaddr *)&sl->sa, sl->salen) == -1) {
-		int e = errno;
-
+	if ((r = claim(sl, fd)) == 1)
 		close(fd);
-		if (e == EADDRINUSE)
-			return 1;
-		errno = e;
-		return -1;
-	}
-	if (listen(fd, WAITER_BACKLOG) == -1) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	sl->fd = fd;
-	return 0;
+	return r;
 }
 
 /* Bound a blocking connect (unix: waiting for room in the queue). */
@@ -177,23 +191,43 @@ connect_timeout(int fd, const struct deadline *d)
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
+/* Sleep us microseconds, or until the deadline if that comes first. */
+static void
+nap(long us, const struct deadline *d)
+{
+	struct timespec ts;
+	int ms = deadline_poll_ms(d);
+
+	if (ms >= 0 && (long)ms * 1000 < us)
+		us = (long)ms * 1000;
+	ts.tv_sec = us / 1000000;
+	ts.tv_nsec = (us % 1000000) * 1000;
+	(void)nanosleep(&ts, NULL);	/* EINTR: the loop checks again */
+}
+
 int
 socklock_wait(struct socklock *sl, const struct deadline *d)
 {
 	struct pollfd pfd;
-	int r, c, e, backoff = 0, ms;
+	long backoff_us = 0;
+	int fd, r, c, e;
 
+	/*
+	 * One socket for every try, made now: once woken, taking the lock
+	 * is then a bind and a listen, and no more.
+	 */
+	if ((fd = new_socket(sl)) == -1)
+		return -1;
 	for (;;) {
-		if ((r = socklock_try(sl)) != 1)
+		if ((r = claim(sl, fd)) != 1)
 			return r;
 		if (deadline_passed(d))
-			return 1;
-		if ((c = socket(sl->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC,
-		    0)) == -1)
-			return -1;
+			break;
+		if ((c = new_socket(sl)) == -1)
+			goto fail;
 		connect_timeout(c, d);
 		if (connect(c, (struct sockaddr *)&sl->sa, sl->salen) == 0) {
-			backoff = 0;
+			backoff_us = 0;
 			/*
 			 * The holder never accepts or writes, so this
 			 * connection turns readable or hung up only when the
@@ -209,7 +243,7 @@ socklock_wait(struct socklock *sl, const struct deadline *d)
 			close(c);
 			if (r == -1 && e != EINTR) {
 				errno = e;
-				return -1;
+				goto fail;
 			}
 			continue;
 		}
@@ -220,23 +254,33 @@ socklock_wait(struct socklock *sl, const struct deadline *d)
 			continue;	/* the deadline check above decides */
 		if (e != ECONNREFUSED && e != ECONNRESET && e != ECONNABORTED) {
 			errno = e;
-			return -1;
+			goto fail;
 		}
 		/*
-		 * Refused or reset: the holder went during the handshake, or
-		 * is bound but not listening (between bind and listen).
-		 * Retry at once; if it persists (a socket that holds the
-		 * address but never listens), back off up to a second
-		 * rather than spin.
+		 * Refused or reset, with the address still bound: a holder
+		 * between bind and listen, or, most often, the holder that
+		 * just woke us, still closing.  A TCP listener resets its
+		 * queued connections before it gives up its port, and a
+		 * waiter on another CPU (or one that preempted it) gets
+		 * here in between, for up to a few hundred microseconds.
+		 * The kernel tells nobody when the port comes free, so
+		 * retry: at once, then after 10 us, doubling up to a
+		 * second (a socket that holds the address and never
+		 * listens must not make us spin).  Sleeping also lets a
+		 * holder we preempted finish.
 		 */
-		if (backoff > 0) {
-			ms = deadline_poll_ms(d);
-			(void)poll(NULL, 0, ms >= 0 && ms < backoff ? ms :
-			    backoff);
-		}
-		backoff = backoff == 0 ? 1 : backoff >= 500 ? 1000 :
-		    backoff * 2;
+		if (backoff_us > 0)
+			nap(backoff_us, d);
+		backoff_us = backoff_us == 0 ? 10 : backoff_us >= 500000 ?
+		    1000000 : backoff_us * 2;
 	}
+	close(fd);
+	return 1;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
 }
 
 /* The kernel's hex form of a local address in /proc/net/tcp{,6}. */

@@ -107,6 +107,28 @@ uid_addr() {
 	release
 }
 
+@test "-w waits out an address bound but never listened on, without spinning" {
+	fifo bound
+	# Holds the address as a holder does between bind and listen.
+	perl -MSocket -e 'socket(S, PF_INET, SOCK_STREAM, 0) or die;
+		bind(S, sockaddr_in($ARGV[0], inet_aton($ARGV[1]))) or die;
+		print STDOUT "bound\n"; close STDOUT; sleep 30' "$P" "$ADDR" \
+		>&"$fd_bound" 3>&- &
+	binder=$!
+	read -r -t 10 line <&"$fd_bound"
+	st=0
+	TIMEFORMAT='%U %S'
+	{ time solo -q -w 1 "$P" touch ran; } 2> cpu || st=$?
+	assert_equal "$st" 1
+	assert_file_not_exists ran
+	# A second of retries, backing off: a spin would use all of it.
+	awk '{ exit !($1 + $2 < 0.3) }' cpu
+	kill "$binder"
+	wait "$binder" || :
+	run -0 solo -w 5 "$P" touch ran
+	assert_file_exists ran
+}
+
 @test "many waiters sleep, then each gets the lock in turn" {
 	hold solo "$P"
 	fifo err
