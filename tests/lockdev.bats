@@ -64,6 +64,18 @@ pty() {
 	assert_equal "$(ls locks | wc -l)" 2
 }
 
+@test "a refused lock writes nothing in the lock directory" {
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	before=$(stat -c %y locks)
+	# Named temp files (as on NFS) would show as a change to the directory.
+	run -1 env LD_PRELOAD="$LOCKKIT_BIN/faillock.so" FAILLOCK=notmpfile \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	    lockdev -l /dev/null
+	assert_output "$OWNER"
+	assert_equal "$(stat -c %y locks)" "$before"
+	assert_equal "$(ls locks | wc -l)" 2
+}
+
 @test "the default owner is the calling process" {
 	run -0 sh -c 'lockdev -l /dev/null && echo $$'
 	assert_equal "$(cat locks/LCK..null)" "$(hdb "$output")"
