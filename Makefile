@@ -150,7 +150,7 @@ FUZZ_RUN = -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1
 fuzz: fuzz-deps
 	@mkdir -p bin-fuzz
 	for f in lckfile parse; do \
-	    $(FUZZ_CC) -o bin-fuzz/$$f tests/fuzz/$$f.c lib/$$f.c \
+	    $(FUZZ_CC) -o bin-fuzz/$$f tests/fuzz/$$f.c lib/$$f.c lib/fmt.c \
 	        $(BSD_LIBS) || exit 1; \
 	    (cd bin-fuzz && ./$$f $(FUZZ_RUN)) || exit 1; \
 	done

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "devlock.h"
+#include "fmt.h"
 #include "lckfile.h"
 
 #define NAME_OURS	0	/* LCK..NAME */
@@ -31,16 +32,44 @@ struct owner {
 	pid_t	pid;
 };
 
+/*
+ * Names and paths are built without snprintf (see fmt.h): n in decimal at
+ * p, then the string after; returns the end of it all, at its NUL.
+ */
+static char *
+put_dec(char *p, unsigned long n, const char *after)
+{
+	p += fmt_dec(p, n, 0, '0');
+	return stpcpy(p, after);
+}
+
+/* prefix, then each number after a dot, 3 digits at least: LCK.004.065 */
+static void
+svr4_name(char buf[40], const char *prefix, const unsigned *num, size_t n)
+{
+	char *p = stpcpy(buf, prefix);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		*p++ = '.';
+		p += fmt_dec(p, num[i], 3, '0');
+	}
+	*p = '\0';
+}
+
 static int
 add_name(struct devlock *dl, const char *prefix, const char *name)
 {
-	char buf[NAME_MAX + 2];
+	char buf[NAME_MAX + 1];
+	size_t plen = strlen(prefix), nlen = strlen(name);
 	int i;
 
-	if (snprintf(buf, sizeof(buf), "%s%s", prefix, name) > NAME_MAX) {
+	if (plen + nlen > NAME_MAX) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	memcpy(buf, prefix, plen);
+	memcpy(buf + plen, name, nlen + 1);
 	for (i = 0; i < dl->nnames; i++)
 		if (strcmp(dl->names[i], buf) == 0)
 			return 0;
@@ -103,7 +132,9 @@ devlock_init(struct devlock *dl, const char *lockdir, const char *device,
     const char **failed)
 {
 	char indev[sizeof("/dev/") + NAME_MAX], name[NAME_MAX + 1], svr4[40];
+	unsigned num[3];
 	const char *given = device;
+	size_t len;
 	struct stat st;
 	int e;
 
@@ -112,11 +143,11 @@ devlock_init(struct devlock *dl, const char *lockdir, const char *device,
 	*failed = device;
 	/* "ttyS0" means /dev/ttyS0, as for liblockdev. */
 	if (strchr(device, '/') == NULL) {
-		if (snprintf(indev, sizeof(indev), "/dev/%s", device) >=
-		    (int)sizeof(indev)) {
+		if ((len = strlen(device)) > NAME_MAX) {
 			errno = ENAMETOOLONG;
 			return -1;
 		}
+		memcpy(stpcpy(indev, "/dev/"), device, len + 1);
 		given = indev;
 	}
 	if (realpath(given, dl->dev) == NULL)
@@ -131,17 +162,17 @@ devlock_init(struct devlock *dl, const char *lockdir, const char *device,
 
 	if (dev_name(dl->dev, '_', name, sizeof(name)) == -1)
 		return -1;
-	snprintf(svr4, sizeof(svr4), "LCK.%03u.%03u", major(st.st_rdev),
-	    minor(st.st_rdev));
+	num[0] = major(st.st_dev);
+	num[1] = major(st.st_rdev);
+	num[2] = minor(st.st_rdev);
+	svr4_name(svr4, "LCK", num + 1, 2);
 	if (add_name(dl, "LCK..", name) == -1 || add_name(dl, "", svr4) == -1)
 		return -1;
 	/* Names others use; read, never written. */
-	snprintf(svr4, sizeof(svr4), "LCK.C.%03u.%03u", major(st.st_rdev),
-	    minor(st.st_rdev));
+	svr4_name(svr4, "LCK.C", num + 1, 2);
 	if (add_name(dl, "", svr4) == -1)
 		return -1;
-	snprintf(svr4, sizeof(svr4), "LK.%03u.%03u.%03u", major(st.st_dev),
-	    major(st.st_rdev), minor(st.st_rdev));
+	svr4_name(svr4, "LK", num, 3);
 	if (add_name(dl, "", svr4) == -1)
 		return -1;
 	add_path_names(dl, dl->dev);
@@ -180,7 +211,7 @@ zombie(pid_t pid)
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	put_dec(stpcpy(path, "/proc/"), (unsigned long)pid, "/stat");
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return false;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -305,10 +336,10 @@ struct temp {
 static int
 fill_temp(int fd, pid_t pid)
 {
-	char content[16];
+	char content[LCKFILE_FORMAT_MAX];
 	int n;
 
-	n = lckfile_format(content, sizeof(content), pid);
+	n = lckfile_format(content, pid);
 	errno = 0;
 	if (fchmod(fd, 0644) == -1 || write(fd, content, (size_t)n) != n) {
 		if (errno == 0)
@@ -321,13 +352,15 @@ fill_temp(int fd, pid_t pid)
 static int
 make_temp(const struct devlock *dl, pid_t pid, struct temp *t, bool named)
 {
+	char *p;
 	int fd, i, e;
 
 	t->name[0] = '\0';
 	t->fd = -1;
 	if (!named && (fd = openat(dl->dirfd, ".", O_TMPFILE | O_WRONLY |
 	    O_CLOEXEC, 0644)) != -1) {
-		snprintf(t->proc, sizeof(t->proc), "/proc/self/fd/%d", fd);
+		p = stpcpy(t->proc, "/proc/self/fd/");
+		put_dec(p, (unsigned long)fd, "");
 		/* It can only be linked through /proc; without it, named. */
 		if (access(t->proc, F_OK) == 0) {
 			if (fill_temp(fd, pid) == -1) {
@@ -342,8 +375,11 @@ make_temp(const struct devlock *dl, pid_t pid, struct temp *t, bool named)
 		close(fd);
 	}
 	for (i = 0; i < 100; i++) {
-		snprintf(t->name, sizeof(t->name), "LTMP.%d.%ld.%d",
-		    (int)getpid(), (long)random(), i);
+		/* LTMP.PID.RANDOM.I */
+		p = stpcpy(t->name, "LTMP.");
+		p = put_dec(p, (unsigned long)getpid(), ".");
+		p = put_dec(p, (unsigned long)random(), ".");
+		put_dec(p, (unsigned long)i, "");
 		fd = openat(dl->dirfd, t->name, O_WRONLY | O_CREAT | O_EXCL |
 		    O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd == -1 && errno == EEXIST)
@@ -636,7 +672,7 @@ wait_for(struct devlock *dl, pid_t pid, const struct deadline *d,
 	 */
 	if ((ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
 		return -1;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", dl->dirfd);
+	put_dec(stpcpy(path, "/proc/self/fd/"), (unsigned long)dl->dirfd, "");
 	if (inotify_add_watch(ifd, path, IN_DELETE | IN_MOVED_FROM |
 	    IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR) == -1) {
 		e = errno;
@@ -732,7 +768,7 @@ devlock_relock(struct devlock *dl, pid_t pid, pid_t newpid, pid_t *owner)
 	 */
 	if (make_temp(dl, newpid, &t, true) == -1)
 		return -1;
-	snprintf(tmp2, sizeof(tmp2), "%s.2", t.name);
+	stpcpy(stpcpy(tmp2, t.name), ".2");
 	if (linkat(dl->dirfd, t.name, dl->dirfd, tmp2, 0) == -1 ||
 	    renameat(dl->dirfd, t.name, dl->dirfd, dl->names[NAME_OURS]) == -1 ||
 	    renameat(dl->dirfd, tmp2, dl->dirfd, dl->names[NAME_SVR4]) == -1) {

@@ -1,8 +1,7 @@
-#include <ctype.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "lckfile.h"
 
 /*
@@ -15,6 +14,9 @@
  */
 #define PID_CEILING	(1 << 22)
 
+/* Not isdigit(): the locale's table would cost a page fault per run. */
+#define DIGIT(c)	((c) >= '0' && (c) <= '9')
+
 static pid_t
 parse_ascii(const unsigned char *buf, size_t len)
 {
@@ -24,7 +26,7 @@ parse_ascii(const unsigned char *buf, size_t len)
 
 	while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
 		i++;
-	while (i < len && isdigit(buf[i]) && v <= INT32_MAX) {
+	while (i < len && DIGIT(buf[i]) && v <= INT32_MAX) {
 		v = v * 10 + (buf[i++] - '0');
 		digits++;
 	}
@@ -49,8 +51,8 @@ lckfile_parse(const unsigned char *buf, size_t len)
 		if (i32 > 0 && i32 <= PID_CEILING)
 			return (pid_t)i32;
 	}
-	if (len == sizeof(i16) && !(isdigit(buf[0]) &&
-	    (isdigit(buf[1]) || buf[1] == '\n'))) {
+	if (len == sizeof(i16) && !(DIGIT(buf[0]) &&
+	    (DIGIT(buf[1]) || buf[1] == '\n'))) {
 		memcpy(&i16, buf, sizeof(i16));
 		return i16 > 0 ? (pid_t)i16 : -1;
 	}
@@ -58,7 +60,12 @@ lckfile_parse(const unsigned char *buf, size_t len)
 }
 
 int
-lckfile_format(char *buf, size_t len, pid_t pid)
+lckfile_format(char buf[LCKFILE_FORMAT_MAX], pid_t pid)
 {
-	return snprintf(buf, len, "%10d\n", (int)pid);
+	size_t n;
+
+	n = fmt_dec(buf, (unsigned long)pid, 10, ' ');
+	buf[n++] = '\n';
+	buf[n] = '\0';
+	return (int)n;
 }

@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "fmt.h"
+
 #define LCKFILE_READ_MAX	64	/* bytes of a lock file ever read */
 
 /*
@@ -18,7 +20,13 @@
  */
 pid_t	lckfile_parse(const unsigned char *buf, size_t len);
 
-/* The lock file content we write: HDB format, "%10d\n"; returns its length. */
-int	lckfile_format(char *buf, size_t len, pid_t);
+/* Room for what lckfile_format() writes, with its NUL. */
+#define LCKFILE_FORMAT_MAX	(FMT_DEC_MAX + 2)
+
+/*
+ * The lock file content we write for pid (> 0): HDB format, "%10d\n",
+ * NUL-terminated; returns its length.
+ */
+int	lckfile_format(char buf[LCKFILE_FORMAT_MAX], pid_t);
 
 #endif

@@ -22,7 +22,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pid < -1 || (size == 0 && pid != 0))
 		abort();
 	if (pid > 0) {
-		n = lckfile_format(buf, sizeof(buf), pid);
+		n = lckfile_format(buf, pid);
 		if (n != 11 || lckfile_parse((const unsigned char *)buf,
 		    (size_t)n) != pid)
 			abort();

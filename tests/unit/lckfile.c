@@ -32,7 +32,7 @@ bin16(int16_t v)
 int
 main(void)
 {
-	char buf[32];
+	char buf[LCKFILE_FORMAT_MAX];
 	int n;
 
 	CHECK(str("") == 0, "empty: no owner yet");
@@ -61,9 +61,14 @@ main(void)
 	CHECK(str("99999999999\n") == -1, "beyond an int");
 	CHECK(str("42x\n") == -1, "digits run into letters");
 
-	n = lckfile_format(buf, sizeof(buf), 4242);
+	n = lckfile_format(buf, 4242);
 	CHECK(n == 11 && strcmp(buf, "      4242\n") == 0, "we write HDB");
 	CHECK(lckfile_parse((const unsigned char *)buf, (size_t)n) == 4242,
 	    "what we write reads back");
+	n = lckfile_format(buf, 1);
+	CHECK(n == 11 && strcmp(buf, "         1\n") == 0, "pid 1, padded");
+	n = lckfile_format(buf, 2147483647);
+	CHECK(n == 11 && strcmp(buf, "2147483647\n") == 0,
+	    "the widest int fills the field");
 	return TAP_DONE();
 }

@@ -1,0 +1,21 @@
+/*
+ * Decimal numbers written into names without stdio.  snprintf() brings
+ * in vfprintf, whose code and tables cost a short-lived tool several page
+ * faults and about 250 KiB of resident memory at every run.
+ */
+#ifndef LOCKKIT_FMT_H
+#define LOCKKIT_FMT_H
+
+#include <stddef.h>
+
+/* Longest fmt_dec() output with width 0: the digits of ULONG_MAX. */
+#define FMT_DEC_MAX	20
+
+/*
+ * Writes v in decimal at s, right-aligned in at least width characters,
+ * filled on the left with pad, and returns the number of characters
+ * written.  Writes no NUL; s must have room for max(width, FMT_DEC_MAX).
+ */
+size_t	fmt_dec(char *s, unsigned long v, size_t width, char pad);
+
+#endif
