@@ -1,7 +1,7 @@
 /*
  * Decimal numbers written into names without stdio.  snprintf() brings
- * in vfprintf, whose code and tables cost a short-lived tool several page
- * faults and about 250 KiB of resident memory at every run.
+ * in vfprintf, whose code and tables cost a short-lived tool four page
+ * faults and about 180 KiB of resident memory at every run (lockdev -l).
  */
 #ifndef LOCKKIT_FMT_H
 #define LOCKKIT_FMT_H
