@@ -100,7 +100,8 @@ parse_fd(const char *s)
 
 	fd = (int)strtonum(s, 0, INT_MAX, &errstr);
 	if (errstr != NULL)
-		errx(LK_EXIT_USAGE, "bad file descriptor '%s': %s", s, errstr);
+		errx(LK_EXIT_USAGE, "bad file descriptor '%s': expected 0 "
+		    "to %d", s, INT_MAX);
 	return fd;
 }
 
@@ -161,8 +162,7 @@ main(int argc, char *argv[])
 			conflict = parse_exit_status(optarg, &errstr);
 			if (conflict == -1)
 				errx(LK_EXIT_USAGE, "invalid conflict exit code "
-				    "'%s': %s (expected 0 to 255)", optarg,
-				    errstr);
+				    "'%s': expected 0 to 255", optarg);
 			break;
 		case 'F':
 			nofork = true;

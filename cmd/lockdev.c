@@ -94,7 +94,8 @@ parse_pid(const char *opt, const char *s)
 
 	pid = (pid_t)strtonum(s, 1, INT_MAX, &errstr);
 	if (errstr != NULL)
-		errx(LK_EXIT_USAGE, "invalid %s '%s': %s", opt, s, errstr);
+		errx(LK_EXIT_USAGE, "invalid %s '%s': expected 1 to %d", opt,
+		    s, INT_MAX);
 	return pid;
 }
 

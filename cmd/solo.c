@@ -203,8 +203,7 @@ parse_args(struct solo *s, int argc, char *argv[])
 			s->conflict = parse_exit_status(optarg, &errstr);
 			if (s->conflict == -1)
 				errx(LK_EXIT_USAGE, "invalid conflict exit code "
-				    "'%s': %s (expected 0 to 255)", optarg,
-				    errstr);
+				    "'%s': expected 0 to 255", optarg);
 			break;
 		case 'h':
 			fputs(synopsis, stdout);

@@ -1,9 +1,11 @@
-#include <ctype.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "parse.h"
+
+/* Not isdigit(): no locale table to fault in, and only ASCII digits. */
+#define DIGIT(c)	((c) >= '0' && (c) <= '9')
 
 int
 parse_duration(const char *s, bool allow_inf, struct timespec *ts,
@@ -22,7 +24,7 @@ parse_duration(const char *s, bool allow_inf, struct timespec *ts,
 		*errstr = "negative";
 		return -1;
 	}
-	for (; isdigit((unsigned char)*s); s++) {
+	for (; DIGIT(*s); s++) {
 		digits = true;
 		sec = sec * 10 + (*s - '0');
 		if (sec > DURATION_MAX) {
@@ -31,13 +33,13 @@ parse_duration(const char *s, bool allow_inf, struct timespec *ts,
 		}
 	}
 	if (*s == '.')
-		for (s++; isdigit((unsigned char)*s); s++) {
+		for (s++; DIGIT(*s); s++) {
 			digits = true;
 			nsec += (*s - '0') * scale;
 			scale /= 10;
 		}
 	if (!digits || *s != '\0') {
-		*errstr = "invalid";
+		*errstr = "not a number of seconds";
 		return -1;
 	}
 	if (sec == DURATION_MAX && nsec > 0) {
@@ -80,7 +82,7 @@ parse_size(const char *s, bool allow_negative, off_t *out,
 		neg = true;
 		s++;
 	}
-	for (; isdigit((unsigned char)*s); s++) {
+	for (; DIGIT(*s); s++) {
 		digits = true;
 		if (v > (INT64_MAX - (*s - '0')) / 10) {
 			*errstr = "too large";
@@ -89,14 +91,14 @@ parse_size(const char *s, bool allow_negative, off_t *out,
 		v = v * 10 + (*s - '0');
 	}
 	if (!digits) {
-		*errstr = "invalid";
+		*errstr = "not a number";
 		return -1;
 	}
 	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
 		if (strcmp(s, suffixes[i].suffix) == 0)
 			break;
 	if (i == sizeof(suffixes) / sizeof(suffixes[0])) {
-		*errstr = "invalid";
+		*errstr = "unknown suffix (K, KiB, KB, M ... E)";
 		return -1;
 	}
 	for (p = 0; p < suffixes[i].power; p++)

@@ -1,7 +1,7 @@
 /*
  * Parsers for the numbers users type: durations in seconds and byte sizes.
  * Each returns 0 on success; on failure it returns -1 and points *errstr at
- * a short reason ("invalid", "too large", "negative") fit for
+ * a short reason ("not a number", "too large", "negative" ...) fit for
  * "flockrun: invalid timeout '%s': %s".
  */
 #ifndef LOCKKIT_PARSE_H

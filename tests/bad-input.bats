@@ -48,23 +48,23 @@ bad() {
 }
 
 @test "flockrun: malformed, negative, NaN and huge durations" {
-	bad 64 "invalid timeout 'abc': invalid" flockrun -w abc f true
+	bad 64 "invalid timeout 'abc': not a number of seconds" flockrun -w abc f true
 	bad 64 "invalid timeout '-1': negative" flockrun -w -1 f true
 	bad 64 "invalid timeout 'nan'" flockrun -w nan f true
 	bad 64 "invalid timeout '1e3'" flockrun -w 1e3 f true
 	bad 64 "invalid timeout '100000001': too large" flockrun -w 100000001 f true
-	bad 64 "invalid timeout '': invalid" flockrun -w '' f true
+	bad 64 "invalid timeout '': not a number of seconds" flockrun -w '' f true
 	bad 64 "invalid timeout 'inf'" flockrun -w inf f true
 }
 
 @test "flockrun: exit codes, offsets and lengths out of range" {
 	bad 64 "invalid conflict exit code '256'" flockrun -E 256 f true
 	bad 64 "invalid conflict exit code '-1'" flockrun -E -1 f true
-	bad 64 "invalid conflict exit code 'x'" flockrun -E x f true
+	bad 64 "invalid conflict exit code 'x': expected 0 to 255" flockrun -E x f true
 	bad 64 "invalid start '-1': negative" flockrun --start -1 f true
-	bad 64 "invalid start '1Q': invalid" flockrun --start 1Q f true
+	bad 64 "invalid start '1Q': unknown suffix" flockrun --start 1Q f true
 	bad 64 "invalid length '9E': too large" flockrun --length 9E f true
-	bad 64 "invalid start '99999999999999999999'" flockrun --start 99999999999999999999 f true
+	bad 64 "invalid start '99999999999999999999': too large" flockrun --start 99999999999999999999 f true
 	bad 64 "byte range starts before byte 0" flockrun --start 10 --length -20 f true
 	bad 64 "invalid --fcntl 'bogus'" flockrun --fcntl=bogus f true
 }
@@ -73,8 +73,8 @@ bad() {
 	bad 64 "requires file descriptor, file or directory" flockrun
 	bad 64 "invalid option" flockrun -Z f true
 	bad 64 "unrecognized option" flockrun --bogus f true
-	bad 64 "bad file descriptor 'abc': invalid" flockrun abc
-	bad 64 "bad file descriptor '99999999999': too large" flockrun 99999999999
+	bad 64 "bad file descriptor 'abc': expected 0 to 2147483647" flockrun abc
+	bad 64 "bad file descriptor '99999999999': expected 0 to 2147483647" flockrun 99999999999
 	bad 64 "-c requires exactly one command argument" flockrun f -c
 	bad 64 "-c requires exactly one command argument" flockrun f -c a b
 	bad 64 "incompatible" flockrun -F -o f true
@@ -133,7 +133,7 @@ bad() {
 	bad 64 "-l, -u and -r are exclusive" lockdev -l -u /dev/null
 	bad 64 "invalid pid '0'" lockdev -p 0 /dev/null
 	bad 64 "invalid pid 'abc'" lockdev -p abc /dev/null
-	bad 64 "invalid pid '99999999999': too large" lockdev -p 99999999999 /dev/null
+	bad 64 "invalid pid '99999999999': expected 1 to 2147483647" lockdev -p 99999999999 /dev/null
 	bad 64 "invalid new pid 'x'" lockdev -r x /dev/null
 	bad 64 "invalid wait '-1': negative" lockdev -w -1 /dev/null
 	bad 64 "-f goes with -u" lockdev -f /dev/null

@@ -183,7 +183,7 @@ load helper
 	run -64 flockrun
 	assert_output --partial "requires file descriptor, file or directory"
 	run -64 flockrun -w abc f true
-	assert_output "flockrun: invalid timeout 'abc': invalid"
+	assert_output "flockrun: invalid timeout 'abc': not a number of seconds"
 	run -64 flockrun -w -1 f true
 	assert_output "flockrun: invalid timeout '-1': negative"
 	run -64 flockrun -w nan f true
@@ -193,7 +193,7 @@ load helper
 	run -64 flockrun -Z f true
 	run -64 flockrun --bogus f true
 	run -64 flockrun abc
-	assert_output "flockrun: bad file descriptor 'abc': invalid"
+	assert_output "flockrun: bad file descriptor 'abc': expected 0 to 2147483647"
 	run -64 flockrun --fcntl=bogus f true
 	run -64 flockrun --start -1 f true
 	run -64 flockrun --start 10 --length -20 f true

@@ -8,6 +8,10 @@
 #include "parse.h"
 #include "tap.h"
 
+/* The reasons users read after "invalid timeout 'x': ". */
+#define NOSECS		"not a number of seconds"
+#define NOSUFFIX	"unknown suffix (K, KiB, KB, M ... E)"
+
 static bool
 dur(const char *s, bool inf, long long sec, long nsec)
 {
@@ -57,15 +61,15 @@ main(void)
 	CHECK(dur("0", false, 0, 0), "duration: zero");
 	CHECK(dur("inf", true, -1, 0), "duration: inf when allowed");
 	CHECK(dur("infinity", true, -1, 0), "duration: infinity when allowed");
-	CHECK(dur_bad("inf", false, "invalid"), "duration: inf refused");
+	CHECK(dur_bad("inf", false, NOSECS), "duration: inf refused");
 	CHECK(dur_bad("-1", false, "negative"), "duration: negative");
-	CHECK(dur_bad("", false, "invalid"), "duration: empty");
-	CHECK(dur_bad(".", false, "invalid"), "duration: lone dot");
-	CHECK(dur_bad("nan", true, "invalid"), "duration: nan");
-	CHECK(dur_bad("1e3", false, "invalid"), "duration: exponent");
-	CHECK(dur_bad("0x10", false, "invalid"), "duration: hex");
-	CHECK(dur_bad("5s", false, "invalid"), "duration: trailing junk");
-	CHECK(dur_bad(" 5", false, "invalid"), "duration: leading space");
+	CHECK(dur_bad("", false, NOSECS), "duration: empty");
+	CHECK(dur_bad(".", false, NOSECS), "duration: lone dot");
+	CHECK(dur_bad("nan", true, NOSECS), "duration: nan");
+	CHECK(dur_bad("1e3", false, NOSECS), "duration: exponent");
+	CHECK(dur_bad("0x10", false, NOSECS), "duration: hex");
+	CHECK(dur_bad("5s", false, NOSECS), "duration: trailing junk");
+	CHECK(dur_bad(" 5", false, NOSECS), "duration: leading space");
 	CHECK(dur_bad("100000001", false, "too large"), "duration: too large");
 	CHECK(dur_bad("100000000.5", false, "too large"),
 	    "duration: just over the maximum");
@@ -87,10 +91,10 @@ main(void)
 	CHECK(size_bad("8E", false, "too large"), "size: 8E overflows");
 	CHECK(size_bad("9223372036854775808", false, "too large"),
 	    "size: past INT64_MAX");
-	CHECK(size_bad("1X", false, "invalid"), "size: unknown suffix");
-	CHECK(size_bad("K", false, "invalid"), "size: suffix alone");
-	CHECK(size_bad("", false, "invalid"), "size: empty");
-	CHECK(size_bad("1.5K", false, "invalid"), "size: fraction");
+	CHECK(size_bad("1X", false, NOSUFFIX), "size: unknown suffix");
+	CHECK(size_bad("K", false, "not a number"), "size: suffix alone");
+	CHECK(size_bad("", false, "not a number"), "size: empty");
+	CHECK(size_bad("1.5K", false, NOSUFFIX), "size: fraction");
 
 	{
 		const char *e;
