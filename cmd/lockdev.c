@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,12 +100,16 @@ parse_pid(const char *opt, const char *s)
 	return pid;
 }
 
-static void __attribute__((noreturn))
-fail(const char *obj)
+/* warn(3) with errno's reason, then exit with errno's status. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+fail(const char *fmt, ...)
 {
+	va_list ap;
 	int e = errno;
 
-	warn("%s", obj);
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
 	exit(exit_for_lockdev(e));
 }
 
@@ -292,12 +297,12 @@ main(int argc, char *argv[])
 			warnx("%s: not a character device", argv[0]);
 			exit(exit_for_lockdev(EINVAL));
 		}
-		fail(failed);
+		fail("%s", failed);
 	}
 	dl.debug = debug;
 	/* A setgid helper locks only what the real user may open. */
 	if (secure && access(dl.dev, R_OK | W_OK) == -1)
-		fail(dl.dev);
+		fail("%s", dl.dev);
 	deadline_start(&d, have_wait ? &wait : NULL);
 
 	/* Run mode locks for itself, then hands the lock to the command. */
@@ -323,8 +328,10 @@ main(int argc, char *argv[])
 		pid = newpid;
 		break;
 	}
+	/* Past devlock_init() every file touched is in the lock directory. */
 	if (r == -1)
-		fail(dl.dev);
+		fail("%s: cannot %s in %s", dl.dev, mode == UNLOCK ? "unlock" :
+		    mode == RELOCK ? "relock" : "lock", lockdir);
 	if (r == DEVLOCK_HELD)
 		return held(&dl, owner, quiet, verbose);
 	if (mode != RUN) {
@@ -350,7 +357,7 @@ main(int argc, char *argv[])
 		if (devfd != -1)	/* flock_device() said why */
 			exit(exit_for_lockdev(EIO));
 		errno = e;
-		fail(dl.dev);
+		fail("%s", dl.dev);
 	}
 	run.dl = &dl;
 	run.verbose = verbose;

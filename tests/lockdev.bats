@@ -376,12 +376,19 @@ pty() {
 	[ "$(id -u)" = 0 ] || skip "needs root"
 	mkdir ro
 	run -3 unshare -m sh -c 'mount -t tmpfs -o ro none ro && exec lockdev -l -p 1 -L ro /dev/null'
+	assert_output "lockdev: /dev/null: cannot lock in ro: Read-only file system"
 	# A directory uid 1000 can search and read but not write.
 	pub=$(mktemp -d /tmp/lockkit.XXXXXX)
 	chmod 755 "$pub"
 	run -0 setpriv --reuid=1000 --regid=1000 --clear-groups "$LOCKKIT_BIN/lockdev" -L "$pub" /dev/null
 	run -2 setpriv --reuid=1000 --regid=1000 --clear-groups "$LOCKKIT_BIN/lockdev" -l -L "$pub" /dev/null
-	assert_output --partial "Permission denied"
+	# The lock directory is at fault, not the device: say so.
+	assert_output "lockdev: /dev/null: cannot lock in $pub: Permission denied"
+	# A stale lock there cannot be removed either, and stays.
+	run -0 lockdev -l -p "$(dead_pid)" -L "$pub" /dev/null
+	run -2 setpriv --reuid=1000 --regid=1000 --clear-groups "$LOCKKIT_BIN/lockdev" -u -L "$pub" /dev/null
+	assert_output "lockdev: /dev/null: cannot unlock in $pub: Permission denied"
+	assert_file_exists "$pub/LCK..null"
 	rm -rf "$pub"
 }
 
