@@ -8,12 +8,10 @@
 load helper
 
 setup() {
-	T=$BATS_TEST_TMPDIR
+	lk_setup || return 1
 	W=$T/w
 	mkdir "$W"
 	cd "$W" || return 1
-	# shellcheck disable=SC2034 # read by helper.bash's teardown
-	HOLDER='' HELD=''
 	mkdir locks d
 	echo data > f
 	touch plain

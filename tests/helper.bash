@@ -12,17 +12,34 @@ bats_load_library bats-file
 PATH=$LOCKKIT_BIN:$PATH
 export PATH
 
-setup() {
+# lk_setup: what every test starts from: its own directory $T, no holder
+# (HOLDER, HELD: see hold) and no lock owners (OWNERS: pids to kill).
+# A file's own setup() calls it first.
+lk_setup() {
 	T=$BATS_TEST_TMPDIR
 	cd "$T" || return 1
-	HOLDER='' HELD=''
+	HOLDER='' HELD='' OWNERS=()
 }
 
-# A failed test must not leave a holder behind to block later tests.
-teardown() {
+# lk_teardown: a failed test must not leave a holder or an owner behind
+# to block later tests.
+lk_teardown() {
+	if [ "${#OWNERS[@]}" -gt 0 ]; then
+		kill "${OWNERS[@]}" 2>/dev/null || :
+	fi
 	if [ -n "$HOLDER" ]; then
 		kill "$HOLDER" "$HELD" 2>/dev/null || :
 	fi
+}
+
+setup() { lk_setup; }
+teardown() { lk_teardown; }
+
+# lockdir: an empty lock directory for lockdev, $T/locks, of this test's
+# own.
+lockdir() {
+	mkdir "$T/locks" || return 1
+	export LOCKDEV_LOCKDIR=$T/locks
 }
 
 # fifo NAME: make fifo $T/NAME and open it read-write on a new fd stored in

@@ -13,10 +13,8 @@ setup_file() {
 }
 
 setup() {
-	T=$BATS_TEST_TMPDIR
-	cd "$T" || return 1
-	# shellcheck disable=SC2034 # read by helper.bash's teardown
-	HOLDER='' HELD='' NODE='' SESSION=lockkit-$$-$BATS_TEST_NUMBER
+	lk_setup || return 1
+	NODE='' SESSION=lockkit-$$-$BATS_TEST_NUMBER
 	export LOCKDEV_LOCKDIR=/var/lock TERM=xterm
 	fifo ptyname
 	exec {PTY_FD}> >(exec ptyhold >&"$fd_ptyname")
@@ -32,6 +30,7 @@ teardown() {
 	lockdev -q -u -f "$PTY" 2>/dev/null || :
 	if [ -n "$NODE" ]; then lockdev -q -u -f "$NODE" 2>/dev/null || :; fi
 	exec {PTY_FD}>&-
+	lk_teardown
 }
 
 # until_file F: wait (5 s at most) for a peer program to create F.  The

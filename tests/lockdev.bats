@@ -4,11 +4,8 @@
 load helper
 
 setup() {
-	T=$BATS_TEST_TMPDIR
-	cd "$T" || return 1
-	HOLDER='' HELD='' OWNERS=()
-	mkdir locks
-	export LOCKDEV_LOCKDIR=$T/locks
+	lk_setup || return 1
+	lockdir || return 1
 	# A live process to own locks in the tests.
 	sleep 60 >/dev/null 2>&1 3>&- &
 	OWNER=$!
@@ -16,9 +13,8 @@ setup() {
 }
 
 teardown() {
-	kill "${OWNERS[@]}" 2>/dev/null || :
 	if [ -n "${PTY_FD:-}" ]; then exec {PTY_FD}>&-; fi
-	if [ -n "$HOLDER" ]; then kill "$HOLDER" "$HELD" 2>/dev/null || :; fi
+	lk_teardown
 }
 
 # pty: a fresh pseudo-terminal in $PTY, kept open until teardown.

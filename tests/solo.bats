@@ -4,9 +4,7 @@
 load helper
 
 setup() {
-	T=$BATS_TEST_TMPDIR
-	cd "$T" || return 1
-	HOLDER='' HELD=''
+	lk_setup || return 1
 	# Below the ephemeral range, so outgoing connections do not collide.
 	P=$((20000 + RANDOM % 10000))
 	ADDR=$(uid_addr "$(id -u)")

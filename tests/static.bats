@@ -10,10 +10,7 @@ load helper
 SRC=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 
 setup() {
-	T=$BATS_TEST_TMPDIR
-	cd "$T" || return 1
-	# shellcheck disable=SC2034 # read by helper.bash's teardown
-	HOLDER='' HELD=''
+	lk_setup || return 1
 	if [ "${LOCKKIT_SANITIZE:-}" = 1 ]; then
 		skip "run by the plain make check"
 	fi

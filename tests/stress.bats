@@ -12,18 +12,10 @@ load helper
   "${STRESS_ROUNDS:=20}"
 
 setup() {
-	T=$BATS_TEST_TMPDIR
-	cd "$T" || return 1
-	HOLDER='' HELD='' OWNERS=()
-	mkdir locks
-	export LOCKDEV_LOCKDIR=$T/locks
+	lk_setup || return 1
+	lockdir || return 1
 	# A port of our own for solo, away from the other test files'.
 	PORT=$((30000 + BATS_ROOT_PID % 20000))
-}
-
-teardown() {
-	kill "${OWNERS[@]}" 2>/dev/null || :
-	if [ -n "$HOLDER" ]; then kill "$HOLDER" "$HELD" 2>/dev/null || :; fi
 }
 
 # kind KIND: set WAIT (take lock KIND, waiting up to 30 s) and NOWAIT
