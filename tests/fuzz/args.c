@@ -78,16 +78,8 @@ err(int status, const char *fmt, ...)
 	ended(ENDED_EXIT, status);
 }
 
-void
-errx(int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	eat(fmt, ap);
-	va_end(ap);
-	ended(ENDED_EXIT, status);
-}
+/* Nothing is printed, so errno's text makes no difference: one body. */
+void	errx(int, const char *, ...) __attribute__((alias("err")));
 
 void
 warn(const char *fmt, ...)
@@ -99,14 +91,12 @@ warn(const char *fmt, ...)
 	va_end(ap);
 }
 
-void
-warnx(const char *fmt, ...)
-{
-	va_list ap;
+void	warnx(const char *, ...) __attribute__((alias("warn")));
 
-	va_start(ap, fmt);
+void
+vwarn(const char *fmt, va_list ap)
+{
 	eat(fmt, ap);
-	va_end(ap);
 }
 
 /* The library's acts: reaching one means the arguments were accepted. */
