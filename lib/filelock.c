@@ -49,12 +49,18 @@ open_mode(const struct lockreq *r)
 	return r->kind != LOCK_KIND_FLOCK && !r->shared ? O_RDWR : O_RDONLY;
 }
 
+/*
+ * Open a file to lock.  O_NONBLOCK, because open(2) itself may wait, where
+ * no -w reaches it: a FIFO until a writer comes, a serial line until its
+ * carrier does.  The lock calls ignore the flag; it is cleared at once all
+ * the same, as the command inherits the descriptor.
+ */
 static int
 open_path(const char *path, int *mode)
 {
-	int fd;
+	int fd, e;
 
-	fd = open(path, *mode | O_NOCTTY | O_CREAT, 0666);
+	fd = open(path, *mode | O_NOCTTY | O_NONBLOCK | O_CREAT, 0666);
 	/*
 	 * Linux refuses O_CREAT on a directory, though it would be a no-op.
 	 * A file we may not write is still opened: the lock may fail later,
@@ -63,7 +69,13 @@ open_path(const char *path, int *mode)
 	if (fd == -1 && (errno == EISDIR || (*mode == O_RDWR &&
 	    (errno == EACCES || errno == EROFS || errno == ETXTBSY)))) {
 		*mode = O_RDONLY;
-		fd = open(path, O_RDONLY | O_NOCTTY);
+		fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+	}
+	if (fd != -1 && fcntl(fd, F_SETFL, 0) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
 	}
 	return fd;
 }

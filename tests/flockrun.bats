@@ -161,6 +161,18 @@ load helper
 	assert_output --partial "ro/f: cannot open: Read-only file system"
 }
 
+@test "a FIFO lock file: opening it does not wait for a writer" {
+	mkfifo ff
+	# Without a writer, a plain open(2) of ff would never return.
+	run -0 timeout 10 flockrun ff echo locked
+	assert_output "locked"
+	run -0 timeout 10 flockrun --fcntl -n ff echo locked
+	# ... and the command's copy of the descriptor is a blocking one.
+	run -0 timeout 10 flockrun ff sh -c 'grep flags /proc/self/fdinfo/3'
+	flags=${output##*[[:space:]]}
+	[ $((8#$flags & 8#4000)) = 0 ] || fail "O_NONBLOCK left set: $output"
+}
+
 @test "out of descriptors: 71" {
 	[ -z "${LOCKKIT_SANITIZE:-}" ] || skip "ASan needs descriptors of its own"
 	# Four descriptors: 0-2 and one lock file; the second cannot open.
