@@ -280,10 +280,10 @@ main(int argc, char *argv[])
 	if (secure) {
 		/* Only for oneself: a pid we may signal, no forcing. */
 		if (have_pid && kill(pid, 0) == -1)
-			fail("pid");
+			fail("pid %d", (int)pid);
 		if (force && getuid() != 0) {
 			errno = EPERM;
-			fail("-f");
+			fail("-f is for root only");
 		}
 	}
 

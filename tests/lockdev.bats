@@ -424,6 +424,7 @@ pty() {
 	n=${PTY#/dev/pts/}
 	# -p must name a process of the real user's own
 	run -12 setpriv --reuid=1000 --regid=1000 --clear-groups "$d/lockdev" -l -p $$ "$PTY"
+	assert_output "lockdev: pid $$: Operation not permitted"
 	run -0 setpriv --reuid=1000 --regid=1000 --clear-groups env LOCKDEV_LOCKDIR="$T/locks" "$d/lockdev" -l -L "$T/locks" "$PTY"
 	assert_equal "$(ls locks | wc -l)" 0
 	assert_file_exists "/var/lock/LCK..pts_$n"
@@ -432,6 +433,7 @@ pty() {
 	chmod 0600 "$PTY"
 	run -2 setpriv --reuid=1000 --regid=1000 --clear-groups "$d/lockdev" -l "$PTY"
 	run -12 setpriv --reuid=1000 --regid=1000 --clear-groups "$d/lockdev" -u -f "$PTY"
+	assert_output "lockdev: -f is for root only: Operation not permitted"
 	rm -rf "$d"
 }
 
