@@ -19,6 +19,14 @@ static const int forwarded[] = {
 
 static volatile sig_atomic_t pending[NFORWARDED];
 
+/*
+ * Of the signals we handle, those the caller had ignored (nohup ignores
+ * SIGHUP; a shell's background job, SIGINT and SIGQUIT).  We still pass
+ * them on, but the command starts with them ignored, as it would have
+ * with no lock tool in between: it is for the command to say otherwise.
+ */
+static sigset_t ignored;
+
 static void
 on_forwarded(int sig, siginfo_t *si, void *ctx)
 {
@@ -81,7 +89,6 @@ start(char *const argv[], const int *closefds, size_t nclose,
 
 	memset(&dfl, 0, sizeof(dfl));
 	sigemptyset(&dfl.sa_mask);
-	dfl.sa_handler = SIG_DFL;
 	/*
 	 * clang-tidy would have a vfork child only exec or _exit; this one
 	 * does more, on purpose and within the limits above.
@@ -91,8 +98,14 @@ start(char *const argv[], const int *closefds, size_t nclose,
 	case -1:
 		err(LK_EXIT_OSERR, "vfork");
 	case 0:
-		for (i = 0; i < NFORWARDED; i++)
+		/* Each handled signal back as the caller had it. */
+		for (i = 0; i < NFORWARDED; i++) {
+			dfl.sa_handler = sigismember(&ignored, forwarded[i]) ?
+			    SIG_IGN : SIG_DFL;
 			sigaction(forwarded[i], &dfl, NULL);
+		}
+		dfl.sa_handler = sigismember(&ignored, SIGCHLD) ? SIG_IGN :
+		    SIG_DFL;
 		sigaction(SIGCHLD, &dfl, NULL);
 		if (started != NULL)
 			started(getpid(), arg);
@@ -112,7 +125,7 @@ int
 child_run(char *const argv[], const int *closefds, size_t nclose,
     void (*started)(pid_t, void *), void *arg)
 {
-	struct sigaction sa;
+	struct sigaction sa, was;
 	sigset_t block, old, waitmask;
 	pid_t pid, r;
 	size_t i;
@@ -130,15 +143,20 @@ child_run(char *const argv[], const int *closefds, size_t nclose,
 	if (sigprocmask(SIG_BLOCK, &block, &old) == -1)
 		err(LK_EXIT_OSERR, "sigprocmask");
 
+	/* Our handlers; the same calls tell what the caller ignored. */
+	sigemptyset(&ignored);
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_sigaction = on_forwarded;
 	sa.sa_flags = SA_SIGINFO;
 	for (i = 0; i < NFORWARDED; i++)
-		sigaction(forwarded[i], &sa, NULL);
+		if (sigaction(forwarded[i], &sa, &was) == 0 &&
+		    was.sa_handler == SIG_IGN)
+			sigaddset(&ignored, forwarded[i]);
 	sa.sa_flags = SA_NOCLDSTOP;
 	sa.sa_handler = on_child;
-	sigaction(SIGCHLD, &sa, NULL);
+	if (sigaction(SIGCHLD, &sa, &was) == 0 && was.sa_handler == SIG_IGN)
+		sigaddset(&ignored, SIGCHLD);
 
 	pid = start(argv, closefds, nclose, &old, started, arg);
 

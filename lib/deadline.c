@@ -13,6 +13,7 @@
 static timer_t	alarm_timer;
 static bool	alarm_timer_set;
 static bool	alarm_handled;	/* on_alarm() installed */
+static struct sigaction alarm_was;	/* the caller's: default or ignored */
 
 void
 deadline_start(struct deadline *d, const struct timespec *dur)
@@ -90,7 +91,7 @@ deadline_alarm_arm(const struct deadline *d)
 	sa.sa_handler = on_alarm;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0;	/* no SA_RESTART: the wait must see EINTR */
-	if (sigaction(SIGALRM, &sa, NULL) == -1)
+	if (sigaction(SIGALRM, &sa, &alarm_was) == -1)
 		return -1;
 	alarm_handled = true;
 
@@ -119,11 +120,15 @@ deadline_alarm_disarm(void)
 	if (!alarm_handled)
 		return;
 	alarm_handled = false;
-	/* Setting SIG_IGN discards a pending SIGALRM (POSIX), then default. */
+	/*
+	 * Setting SIG_IGN discards a pending SIGALRM (POSIX); then the
+	 * caller's action again, so that one who ignored SIGALRM still does
+	 * in the command.
+	 */
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGALRM, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGALRM, &sa, NULL);
+	if (alarm_was.sa_handler != SIG_IGN)
+		sigaction(SIGALRM, &alarm_was, NULL);
 }

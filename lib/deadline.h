@@ -28,12 +28,12 @@ double	elapsed_since(const struct timespec *start);
  * milliseconds after it; with none (NULL or infinite) it does nothing, and
  * SIGALRM keeps its default.  A blocking call then fails with EINTR; the
  * caller checks deadline_passed() and retries when it is false, so a stray
- * SIGALRM sent from outside never ends a wait early.  The timer repeats so that a tick
- * landing between the caller's check and its blocking call cannot turn into
- * an endless wait: the next tick interrupts that call.
+ * SIGALRM sent from outside never ends a wait early.  The timer repeats so
+ * that a tick landing between the caller's check and its blocking call
+ * cannot turn into an endless wait: the next tick interrupts that call.
  * deadline_alarm_disarm() deletes the timer, discards a pending SIGALRM and
- * restores the default action, if arm installed them, so nothing reaches
- * an exec'd command.
+ * puts back the action the caller had (default, or ignored), if arm
+ * installed them, so nothing reaches an exec'd command.
  * Returns 0, or -1 with errno set.
  */
 int	deadline_alarm_arm(const struct deadline *);

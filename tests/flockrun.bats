@@ -327,6 +327,10 @@ load helper
 	assert_file_not_exists f
 }
 
+# bats starts the background flockrun below with SIGINT and SIGQUIT
+# ignored, as any shell without job control does: those two also show
+# that a signal ignored at the start is still passed on, to a command that
+# catches it.
 forward_one() {
 	fifo ready
 	flockrun f perl -e '
@@ -347,6 +351,20 @@ forward_one() {
 @test "fork mode forwards HUP, INT, QUIT, TERM, USR1 and USR2" {
 	for s in HUP INT QUIT TERM USR1 USR2; do
 		forward_one "$s"
+	done
+}
+
+@test "signals the caller ignores stay ignored, as under nohup" {
+	# The command's ignored signals are what they would be run directly,
+	# whatever the mode and whether a timer was used for -w.
+	want=$(bash -c 'trap "" HUP INT ALRM; exec grep SigIgn /proc/self/status')
+	none=$(bash -c 'exec grep SigIgn /proc/self/status')
+	[ "$want" != "$none" ] || fail "trap '' did not ignore anything"
+	for opts in "" "-F" "-w 5" "-F -w 5"; do
+		run -0 bash -c 'trap "" HUP INT ALRM; exec flockrun '"$opts"' f grep SigIgn /proc/self/status'
+		assert_output "$want"
+		run -0 bash -c 'exec flockrun '"$opts"' f grep SigIgn /proc/self/status'
+		assert_output "$none"
 	done
 }
 

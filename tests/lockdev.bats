@@ -447,6 +447,17 @@ pty() {
 	rm -rf "$pub"
 }
 
+@test "run mode: signals the caller ignores stay ignored in the command" {
+	want=$(bash -c 'trap "" HUP INT; exec grep SigIgn /proc/self/status')
+	none=$(bash -c 'exec grep SigIgn /proc/self/status')
+	[ "$want" != "$none" ] || fail "trap '' did not ignore anything"
+	run -0 bash -c 'trap "" HUP INT; exec lockdev -w 5 /dev/null grep SigIgn /proc/self/status'
+	assert_output "$want"
+	run -0 lockdev -w 5 /dev/null grep SigIgn /proc/self/status
+	assert_output "$none"
+	assert_equal "$(ls locks | wc -l)" 0
+}
+
 @test "run mode forwards signals and still removes the lock" {
 	fifo ready
 	lockdev /dev/null perl -e '
