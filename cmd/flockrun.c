@@ -92,13 +92,17 @@ usage(void)
 	exit(LK_EXIT_USAGE);
 }
 
+/* lone: the only operand, where a file without its command ends up. */
 static int
-parse_fd(const char *s)
+parse_fd(const char *s, bool lone)
 {
 	const char *errstr;
 	int fd;
 
 	fd = (int)strtonum(s, 0, INT_MAX, &errstr);
+	if (errstr != NULL && strcmp(errstr, "invalid") == 0)
+		errx(LK_EXIT_USAGE, "bad file descriptor '%s': not a number%s",
+		    s, lone ? " (a lock file needs a command)" : "");
 	if (errstr != NULL)
 		errx(LK_EXIT_USAGE, "bad file descriptor '%s': expected 0 "
 		    "to %d", s, INT_MAX);
@@ -212,7 +216,7 @@ main(int argc, char *argv[])
 				    "expected ofd or posix", optarg);
 			break;
 		case OPT_FD:
-			fdopt = parse_fd(optarg);
+			fdopt = parse_fd(optarg, false);
 			break;
 		case OPT_LENGTH:
 			req.len = parse_offset("length", optarg, true);
@@ -243,7 +247,7 @@ main(int argc, char *argv[])
 		errx(LK_EXIT_USAGE, "requires file descriptor, file or "
 		    "directory");
 	if (fdopt == -1 && argc == 1 && !test) {
-		fdopt = parse_fd(argv[0]);
+		fdopt = parse_fd(argv[0], true);
 		argc--;
 		argv++;
 	} else if (fdopt == -1) {

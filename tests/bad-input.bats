@@ -71,8 +71,9 @@ bad() {
 	bad 64 "requires file descriptor, file or directory" flockrun
 	bad 64 "invalid option" flockrun -Z f true
 	bad 64 "unrecognized option" flockrun --bogus f true
-	bad 64 "bad file descriptor 'abc': expected 0 to 2147483647" flockrun abc
+	bad 64 "bad file descriptor 'abc': not a number (a lock file needs a command)" flockrun abc
 	bad 64 "bad file descriptor '99999999999': expected 0 to 2147483647" flockrun 99999999999
+	bad 64 "bad file descriptor 'x': not a number" flockrun --fd x true
 	bad 64 "-c requires exactly one command argument" flockrun f -c
 	bad 64 "-c requires exactly one command argument" flockrun f -c a b
 	bad 64 "incompatible" flockrun -F -o f true

@@ -205,7 +205,7 @@ load helper
 	run -64 flockrun -Z f true
 	run -64 flockrun --bogus f true
 	run -64 flockrun abc
-	assert_output "flockrun: bad file descriptor 'abc': expected 0 to 2147483647"
+	assert_output "flockrun: bad file descriptor 'abc': not a number (a lock file needs a command)"
 	run -64 flockrun --fcntl=bogus f true
 	run -64 flockrun --start -1 f true
 	run -64 flockrun --start 10 --length -20 f true
