@@ -83,16 +83,18 @@ usage(void)
 	exit(LK_EXIT_USAGE);
 }
 
+/* named: a name could go here instead, with -U. */
 static int
-parse_port(const char *s)
+parse_port(const char *s, bool named)
 {
 	const char *errstr;
 	int port;
 
 	port = (int)strtonum(s, 1, 65535, &errstr);
 	if (errstr != NULL)
-		errx(LK_EXIT_USAGE, "invalid port '%s': expected 1 to 65535",
-		    s);
+		errx(LK_EXIT_USAGE, "invalid port '%s': expected 1 to 65535%s",
+		    s, named && strcmp(errstr, "invalid") == 0 ?
+		    " (a name needs -U)" : "");
 	return port;
 }
 
@@ -150,7 +152,7 @@ parse_kay(struct solo *s, int argc, char *argv[])
 	for (a = 1; a < argc && argv[a][0] == '-'; a++) {
 #define VALUE()	(*v != '\0' ? v : a + 1 < argc ? argv[++a] : (usage(), ""))
 		if ((v = kay_option(argv[a], "port")) != NULL)
-			s->port = parse_port(VALUE());
+			s->port = parse_port(VALUE(), false);
 		else if ((v = kay_option(argv[a], "timeout")) != NULL)
 			parse_secs("timeout", VALUE(), false, &s->maxtime);
 		else if ((v = kay_option(argv[a], "sleep")) != NULL)
@@ -242,7 +244,7 @@ parse_args(struct solo *s, int argc, char *argv[])
 	if (s->unixname == NULL) {
 		if (argc == 0)
 			errx(LK_EXIT_USAGE, "missing port");
-		s->port = parse_port(argv[0]);
+		s->port = parse_port(argv[0], true);
 		argc--;
 		argv++;
 	}

@@ -71,7 +71,7 @@ bad() {
 	bad 64 "requires file descriptor, file or directory" flockrun
 	bad 64 "invalid option" flockrun -Z f true
 	bad 64 "unrecognized option" flockrun --bogus f true
-	bad 64 "bad file descriptor 'abc': not a number (a lock file needs a command)" flockrun abc
+	bad 64 "bad file descriptor 'abc': not a number \(a lock file needs a command\)" flockrun abc
 	bad 64 "bad file descriptor '99999999999': expected 0 to 2147483647" flockrun 99999999999
 	bad 64 "bad file descriptor 'x': not a number" flockrun --fd x true
 	bad 64 "-c requires exactly one command argument" flockrun f -c
@@ -97,7 +97,7 @@ bad() {
 @test "solo: ports, addresses, names and durations" {
 	bad 64 "invalid port '0': expected 1 to 65535" solo 0 true
 	bad 64 "invalid port '65536'" solo 65536 true
-	bad 64 "invalid port 'abc'" solo abc true
+	bad 64 "invalid port 'abc': expected 1 to 65535 \(a name needs -U\)" solo abc true
 	bad 64 "invalid port '1.5'" solo 1.5 true
 	bad 64 "missing command" solo "$P"
 	bad 64 "missing port" solo
@@ -119,7 +119,7 @@ bad() {
 
 @test "solo: Kay syntax" {
 	bad 64 "invalid port '0'" solo -port=0 true
-	bad 64 "invalid port 'abc'" solo -port=abc true
+	bad 64 "invalid port 'abc': expected 1 to 65535" solo -port=abc true
 	bad 64 "-port=PORT is required" solo -verbose true
 	bad 64 "unknown option -bogus" solo -port="$P" -bogus true
 	bad 64 "invalid timeout 'x'" solo -port="$P" -timeout=x true
