@@ -14,15 +14,15 @@
  * closefds closed there.  While the child runs, SIGHUP, SIGINT, SIGQUIT,
  * SIGTERM, SIGUSR1 and SIGUSR2 sent to the caller are passed on to it;
  * SIGINT and SIGQUIT typed at a terminal already reach the whole process
- * group and are not sent twice.  The command starts with the signals
- * the caller ignores ignored (they are still passed on).  Returns the child's status as an exit
- * status (exit_for_wait()); if the command cannot be started, prints why
- * and returns exit_for_exec().  If started is not NULL it is called in the
- * child, with its pid, before the command is executed, with the forwarded
- * signals blocked.  The child is a vfork() child: started() runs in the
- * caller's memory while the caller waits, so it may read and write the
- * caller's data and make system calls, but must not allocate memory or
- * use stdio other than unbuffered stderr.
+ * group and are not sent twice.  The command starts with the signals the
+ * caller ignores ignored (they are still passed on).  Returns the child's
+ * status as an exit status (exit_for_wait()); if the command cannot be
+ * started, prints why and returns exit_for_exec().  If started is not
+ * NULL it is called in the child, with its pid, before the command is
+ * executed, with the forwarded signals blocked.  The child is a vfork()
+ * child: started() runs in the caller's memory while the caller waits, so
+ * it may read and write the caller's data and make system calls, but must
+ * not allocate memory or use stdio other than unbuffered stderr.
  */
 int	child_run(char *const argv[], const int *closefds, size_t nclose,
 	    void (*started)(pid_t, void *), void *arg);
