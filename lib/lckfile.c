@@ -14,9 +14,6 @@
  */
 #define PID_CEILING	(1 << 22)
 
-/* Not isdigit(): the locale's table would cost a page fault per run. */
-#define DIGIT(c)	((c) >= '0' && (c) <= '9')
-
 static pid_t
 parse_ascii(const unsigned char *buf, size_t len)
 {
@@ -26,7 +23,7 @@ parse_ascii(const unsigned char *buf, size_t len)
 
 	while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
 		i++;
-	while (i < len && DIGIT(buf[i]) && v <= INT32_MAX) {
+	while (i < len && FMT_DIGIT(buf[i]) && v <= INT32_MAX) {
 		v = v * 10 + (buf[i++] - '0');
 		digits++;
 	}
@@ -51,8 +48,8 @@ lckfile_parse(const unsigned char *buf, size_t len)
 		if (i32 > 0 && i32 <= PID_CEILING)
 			return (pid_t)i32;
 	}
-	if (len == sizeof(i16) && !(DIGIT(buf[0]) &&
-	    (DIGIT(buf[1]) || buf[1] == '\n'))) {
+	if (len == sizeof(i16) && !(FMT_DIGIT(buf[0]) &&
+	    (FMT_DIGIT(buf[1]) || buf[1] == '\n'))) {
 		memcpy(&i16, buf, sizeof(i16));
 		return i16 > 0 ? (pid_t)i16 : -1;
 	}

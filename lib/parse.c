@@ -2,10 +2,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "parse.h"
-
-/* Not isdigit(): no locale table to fault in, and only ASCII digits. */
-#define DIGIT(c)	((c) >= '0' && (c) <= '9')
 
 int
 parse_duration(const char *s, bool allow_inf, struct timespec *ts,
@@ -24,7 +22,7 @@ parse_duration(const char *s, bool allow_inf, struct timespec *ts,
 		*errstr = "negative";
 		return -1;
 	}
-	for (; DIGIT(*s); s++) {
+	for (; FMT_DIGIT(*s); s++) {
 		digits = true;
 		sec = sec * 10 + (*s - '0');
 		if (sec > DURATION_MAX) {
@@ -33,7 +31,7 @@ parse_duration(const char *s, bool allow_inf, struct timespec *ts,
 		}
 	}
 	if (*s == '.')
-		for (s++; DIGIT(*s); s++) {
+		for (s++; FMT_DIGIT(*s); s++) {
 			digits = true;
 			nsec += (*s - '0') * scale;
 			scale /= 10;
@@ -82,7 +80,7 @@ parse_size(const char *s, bool allow_negative, off_t *out,
 		neg = true;
 		s++;
 	}
-	for (; DIGIT(*s); s++) {
+	for (; FMT_DIGIT(*s); s++) {
 		digits = true;
 		if (v > (INT64_MAX - (*s - '0')) / 10) {
 			*errstr = "too large";
