@@ -159,6 +159,9 @@ main(int argc, char *argv[])
 	int ch, conflict = LK_EXIT_CONFLICT, fdopt = -1, rv, status = 0;
 	int fds[MAXFILES];
 
+	/* getopt(3) names argv[0] in its messages, err(3) the short name. */
+	argv[0] = (char *)getprogname();
+
 	while ((ch = getopt_long(argc, argv, "+eE:FhnosuVw:x", longopts,
 	    NULL)) != -1) {
 		switch (ch) {

@@ -211,6 +211,9 @@ main(int argc, char *argv[])
 	else if (clearenv() != 0)
 		errx(LK_EXIT_OSERR, "cannot clear the environment");
 
+	/* getopt(3) names argv[0] in its messages, err(3) the short name. */
+	argv[0] = (char *)getprogname();
+
 	while ((ch = getopt_long(argc, argv, "+dfhL:lp:qr:uVvw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {

@@ -282,6 +282,8 @@ main(int argc, char *argv[])
 
 	memset(&s, 0, sizeof(s));
 	s.conflict = LK_EXIT_CONFLICT;
+	/* getopt(3) names argv[0] in its messages, err(3) the short name. */
+	argv[0] = (char *)getprogname();
 	if (is_kay(argc, argv))
 		parse_kay(&s, argc, argv);
 	else

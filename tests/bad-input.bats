@@ -71,6 +71,8 @@ bad() {
 	bad 64 "requires file descriptor, file or directory" flockrun
 	bad 64 "invalid option" flockrun -Z f true
 	bad 64 "unrecognized option" flockrun --bogus f true
+	# Named as err(3) names it, however it was run.
+	bad 64 "^flockrun: invalid option" "$LOCKKIT_BIN/flockrun" -Z f true
 	bad 64 "bad file descriptor 'abc': not a number \(a lock file needs a command\)" flockrun abc
 	bad 64 "bad file descriptor '99999999999': expected 0 to 2147483647" flockrun 99999999999
 	bad 64 "bad file descriptor 'x': not a number" flockrun --fd x true
@@ -114,6 +116,7 @@ bad() {
 	bad 64 "invalid conflict exit code '256'" solo -E 256 "$P" true
 	bad 64 "--test takes no command" solo --test "$P" true
 	bad 64 "invalid option" solo -Z "$P" true
+	bad 64 "^solo: unrecognized option" "$LOCKKIT_BIN/solo" --bogus "$P" true
 	bad 69 "cannot run no-such-command-xyz" solo "$P" no-such-command-xyz
 }
 
@@ -139,6 +142,7 @@ bad() {
 	bad 64 "-p does not apply" lockdev -p 1 /dev/null true
 	bad 64 "a command runs only without -l" lockdev -l /dev/null true
 	bad 64 "invalid option" lockdev -Z /dev/null
+	bad 64 "^lockdev: option requires an argument" "$LOCKKIT_BIN/lockdev" -L
 }
 
 @test "lockdev: devices and lock directories that do not work" {
