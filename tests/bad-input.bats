@@ -158,3 +158,11 @@ bad() {
 	chmod 0755 locks
 	bad 69 "cannot run no-such-command-xyz" lockdev /dev/null no-such-command-xyz
 }
+
+@test "README gives the number of cases here" {
+	local n
+	n=$(grep -c '^[[:space:]]*bad [0-9]' "$BATS_TEST_FILENAME")
+	[ "$n" -gt 0 ] || fail "no cases counted"
+	grep -q "($n bad invocations" "$BATS_TEST_DIRNAME/../README.md" ||
+		fail "README does not say $n bad invocations"
+}
