@@ -64,12 +64,19 @@ DEBPKGS  = build-essential pkg-config libbsd-dev bats bats-support \
            cu minicom picocom tmux valgrind cppcheck clang-tidy shellcheck \
            clang libclang-rt-dev
 
-.PHONY: all bench bench-deps check stress deps fuzz fuzz-deps install uninstall clean lint
+.PHONY: all bench bench-deps check stress deps fuzz fuzz-deps install uninstall clean lint need-libbsd
 .SECONDARY:
 all: $(PROGS) $(LIBA)
 
-%$(SFX).o: %.c $(wildcard lib/*.h)
+%$(SFX).o: %.c $(wildcard lib/*.h) | need-libbsd
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Without libbsd's overlay headers the build stops at "implicit
+# declaration of strtonum"; say what is missing instead.
+need-libbsd:
+	@$(PKG_CONFIG) --exists libbsd-overlay || { echo "lockkit needs" \
+	    "libbsd's pkg-config file (Debian: libbsd-dev): run 'make deps'" \
+	    "as root, or install it" >&2; exit 1; }
 
 $(LIBA): $(LIBOBJ)
 	rm -f $@

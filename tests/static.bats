@@ -2,7 +2,8 @@
 # The analysers CI runs, as tests: gcc -fanalyzer, cppcheck and clang-tidy
 # (settings in .clang-tidy) clean on cmd/ and lib/, shellcheck (settings in
 # .shellcheckrc) clean on every script, and valgrind memcheck clean on
-# each tool's main paths.  Under SANITIZE=1 they are skipped: the source
+# each tool's main paths; and the build itself: the fuzz targets, and a
+# build without libbsd.  Under SANITIZE=1 they are skipped: the source
 # is the same, and valgrind cannot run sanitized binaries.
 
 load helper
@@ -63,6 +64,18 @@ setup() {
 	assert_success
 	assert_equal "$(grep -c 'DONE ' <<<"$output")" 5
 	refute_output --partial "ERROR"
+}
+
+@test "a build without libbsd says what is missing, and compiles nothing" {
+	# A copy of the tree, so that the real build is not touched.
+	cp -r "$SRC/Makefile" "$SRC/cmd" "$SRC/lib" "$T/"
+	rm -f "$T"/cmd/*.o "$T"/lib/*.o "$T"/lib/*.a
+	run make -C "$T" PKG_CONFIG=false all
+	assert_failure
+	assert_output --partial "lockkit needs libbsd's pkg-config file (Debian: libbsd-dev): run 'make deps'"
+	refute_output --partial "implicit declaration"
+	run find "$T/cmd" "$T/lib" -name '*.o'
+	assert_output ""
 }
 
 # vg STATUS TOOL ARGS...: run under valgrind memcheck; any memory error or
