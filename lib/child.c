@@ -50,6 +50,28 @@ on_child(int sig)
 	(void)sig;	/* only here to end sigsuspend() */
 }
 
+/* Install sa for sig, noting in ignored whether the caller ignored it. */
+static void
+handle(int sig, const struct sigaction *sa)
+{
+	struct sigaction was;
+
+	if (sigaction(sig, sa, &was) == 0 && was.sa_handler == SIG_IGN)
+		sigaddset(&ignored, sig);
+}
+
+/* In the child: sig back as the caller had it, ignored or default. */
+static void
+unhandle(int sig)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = sigismember(&ignored, sig) ? SIG_IGN : SIG_DFL;
+	sigaction(sig, &sa, NULL);
+}
+
 void
 child_exec(char *const argv[])
 {
@@ -82,13 +104,10 @@ static pid_t
 start(char *const argv[], const int *closefds, size_t nclose,
     const sigset_t *mask, void (*started)(pid_t, void *), void *arg)
 {
-	struct sigaction dfl;
 	pid_t pid;
 	size_t i;
 	int e;
 
-	memset(&dfl, 0, sizeof(dfl));
-	sigemptyset(&dfl.sa_mask);
 	/*
 	 * clang-tidy would have a vfork child only exec or _exit; this one
 	 * does more, on purpose and within the limits above.
@@ -98,15 +117,9 @@ start(char *const argv[], const int *closefds, size_t nclose,
 	case -1:
 		err(LK_EXIT_OSERR, "vfork");
 	case 0:
-		/* Each handled signal back as the caller had it. */
-		for (i = 0; i < NFORWARDED; i++) {
-			dfl.sa_handler = sigismember(&ignored, forwarded[i]) ?
-			    SIG_IGN : SIG_DFL;
-			sigaction(forwarded[i], &dfl, NULL);
-		}
-		dfl.sa_handler = sigismember(&ignored, SIGCHLD) ? SIG_IGN :
-		    SIG_DFL;
-		sigaction(SIGCHLD, &dfl, NULL);
+		for (i = 0; i < NFORWARDED; i++)
+			unhandle(forwarded[i]);
+		unhandle(SIGCHLD);
 		if (started != NULL)
 			started(getpid(), arg);
 		sigprocmask(SIG_SETMASK, mask, NULL);
@@ -125,7 +138,7 @@ int
 child_run(char *const argv[], const int *closefds, size_t nclose,
     void (*started)(pid_t, void *), void *arg)
 {
-	struct sigaction sa, was;
+	struct sigaction sa;
 	sigset_t block, old, waitmask;
 	pid_t pid, r;
 	size_t i;
@@ -150,13 +163,10 @@ child_run(char *const argv[], const int *closefds, size_t nclose,
 	sa.sa_sigaction = on_forwarded;
 	sa.sa_flags = SA_SIGINFO;
 	for (i = 0; i < NFORWARDED; i++)
-		if (sigaction(forwarded[i], &sa, &was) == 0 &&
-		    was.sa_handler == SIG_IGN)
-			sigaddset(&ignored, forwarded[i]);
+		handle(forwarded[i], &sa);
 	sa.sa_flags = SA_NOCLDSTOP;
 	sa.sa_handler = on_child;
-	if (sigaction(SIGCHLD, &sa, &was) == 0 && was.sa_handler == SIG_IGN)
-		sigaddset(&ignored, SIGCHLD);
+	handle(SIGCHLD, &sa);
 
 	pid = start(argv, closefds, nclose, &old, started, arg);
 
