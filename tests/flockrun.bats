@@ -357,8 +357,8 @@ forward_one() {
 @test "signals the caller ignores stay ignored, as under nohup" {
 	# The command's ignored signals are what they would be run directly,
 	# whatever the mode and whether a timer was used for -w.
-	want=$(bash -c 'trap "" HUP INT ALRM; exec grep SigIgn /proc/self/status')
-	none=$(bash -c 'exec grep SigIgn /proc/self/status')
+	want=$(sig_ignored HUP INT ALRM)
+	none=$(sig_ignored)
 	[ "$want" != "$none" ] || fail "trap '' did not ignore anything"
 	for opts in "" "-F" "-w 5" "-F -w 5"; do
 		run -0 bash -c 'trap "" HUP INT ALRM; exec flockrun '"$opts"' f grep SigIgn /proc/self/status'

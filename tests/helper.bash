@@ -35,6 +35,14 @@ lk_teardown() {
 setup() { lk_setup; }
 teardown() { lk_teardown; }
 
+# sig_ignored [SIG...]: the SigIgn line of /proc/PID/status for a process
+# started with SIG... ignored (none: nothing more than bats ignores), to
+# compare with what a command run under a tool reports.
+sig_ignored() {
+	bash -c 'if [ $# -gt 0 ]; then trap "" "$@"; fi
+		exec grep SigIgn /proc/self/status' sh "$@"
+}
+
 # lockdir: an empty lock directory for lockdev, $T/locks, of this test's
 # own.
 lockdir() {

@@ -448,8 +448,8 @@ pty() {
 }
 
 @test "run mode: signals the caller ignores stay ignored in the command" {
-	want=$(bash -c 'trap "" HUP INT; exec grep SigIgn /proc/self/status')
-	none=$(bash -c 'exec grep SigIgn /proc/self/status')
+	want=$(sig_ignored HUP INT)
+	none=$(sig_ignored)
 	[ "$want" != "$none" ] || fail "trap '' did not ignore anything"
 	run -0 bash -c 'trap "" HUP INT; exec lockdev -w 5 /dev/null grep SigIgn /proc/self/status'
 	assert_output "$want"
