@@ -188,6 +188,13 @@ deps:
 	    apt-get update && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	fi
+	@# mandoc checks cross-references (.Xr) against its own database; with
+	@# none, or one older than the packages, -Tlint calls every installed
+	@# page an "outdated mandoc.db" entry.
+	@if [ ! -e /usr/share/man/mandoc.db ] || \
+	    [ -n "$$(find /var/lib/dpkg/info -newer /usr/share/man/mandoc.db \
+	    -name '*.list' -print -quit)" ]; then \
+	    makewhatis /usr/share/man; fi
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
