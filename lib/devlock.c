@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <dirent.h>
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -247,13 +248,45 @@ alive(const struct devlock *dl, pid_t pid)
 	return !(dl->waiting && zombie(pid));
 }
 
+/*
+ * For -d: what reading name found, and for a stale file why it is one:
+ * pid is the one in it (0: none; -1: garbage), or why says what else.
+ */
+static void
+say_owner(const char *name, const struct owner *o, pid_t pid,
+    const char *why)
+{
+	switch (o->state) {
+	case ST_FREE:
+		warnx("%s: absent", name);
+		break;
+	case ST_ALIVE:
+		warnx("%s: held by pid %d", name, (int)o->pid);
+		break;
+	case ST_WRITING:
+		warnx("%s: empty, being written (under %d s old)", name,
+		    DEVLOCK_GRACE);
+		break;
+	default:
+		if (why != NULL)
+			warnx("%s: stale: %s", name, why);
+		else if (pid > 0)
+			warnx("%s: stale: pid %d has ended", name, (int)pid);
+		else
+			warnx("%s: stale: %s", name, pid == 0 ? "empty" :
+			    "no valid pid in it");
+	}
+}
+
 /* Read one name: never follows a symlink, never blocks, reads little. */
 static struct owner
 read_owner(const struct devlock *dl, const char *name)
 {
 	unsigned char buf[LCKFILE_READ_MAX];
 	struct owner o = { ST_STALE, 0 };
+	const char *why = NULL;
 	struct stat st;
+	pid_t read_pid = 0;
 	ssize_t n;
 	int fd;
 
@@ -262,15 +295,20 @@ read_owner(const struct devlock *dl, const char *name)
 	if (fd == -1) {
 		/* A planted symlink (ELOOP) or worse is garbage: stale. */
 		o.state = errno == ENOENT ? ST_FREE : ST_STALE;
+		why = errno == ELOOP ? "a symbolic link" : "cannot be read";
 		goto out;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
+		why = "not a regular file";
 		goto out;
 	}
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
 	o.pid = n > 0 ? lckfile_parse(buf, (size_t)n) : n == 0 ? 0 : -1;
+	read_pid = o.pid;
+	if (n == -1)
+		why = "cannot be read";
 	if (o.pid == 0 && time(NULL) - st.st_mtime < DEVLOCK_GRACE)
 		o.state = ST_WRITING;	/* another program between create and write */
 	else if (alive(dl, o.pid))
@@ -279,10 +317,7 @@ read_owner(const struct devlock *dl, const char *name)
 		o.pid = 0;
 out:
 	if (dl->debug)
-		fprintf(stderr, "lockdev: %s: %s %d\n", name,
-		    o.state == ST_FREE ? "absent" : o.state == ST_STALE ?
-		    "stale" : o.state == ST_WRITING ? "being written" :
-		    "held by", (int)o.pid);
+		say_owner(name, &o, read_pid, why);
 	return o;
 }
 

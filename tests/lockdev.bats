@@ -35,6 +35,45 @@ pty() {
 	assert_output ''
 }
 
+@test "-v says what was done and who holds it; -d what each file holds" {
+	run -0 --separate-stderr lockdev -v /dev/null
+	assert_equal "$stderr" "lockdev: /dev/null: free"
+	run -0 --separate-stderr lockdev -v -l -p "$OWNER" /dev/null
+	assert_equal "$stderr" "lockdev: /dev/null: locked for pid $OWNER"
+	run -1 --separate-stderr lockdev -v /dev/null
+	assert_output "$OWNER"
+	assert_equal "$stderr" "lockdev: /dev/null: locked by pid $OWNER (sleep)"
+	run -1 --separate-stderr lockdev -d /dev/null
+	assert_equal "$stderr" "lockdev: LCK..null: held by pid $OWNER"
+	run -0 --separate-stderr lockdev -v -u -p "$OWNER" /dev/null
+	assert_equal "$stderr" "lockdev: /dev/null: unlocked"
+
+	dead=$(dead_pid)
+	hdb "$dead" > locks/LCK..null
+	mkdir locks/LCK.001.003
+	run -0 --separate-stderr lockdev -d /dev/null
+	assert_output ''
+	assert_equal "$stderr" "lockdev: LCK..null: stale: pid $dead has ended
+lockdev: LCK.001.003: stale: not a regular file
+lockdev: LCK.C.001.003: absent
+lockdev: LK.000.001.003: absent"
+	rmdir locks/LCK.001.003
+	for content in garbage "$(hdb 0)"; do
+		echo "$content" > locks/LCK..null
+		run -0 --separate-stderr lockdev -d /dev/null
+		assert_output ''
+		assert_equal "${stderr_lines[0]}" "lockdev: LCK..null: stale: no valid pid in it"
+	done
+	# Empty and new: another program between creating and writing it.
+	: > locks/LCK..null
+	run -1 --separate-stderr lockdev -d /dev/null
+	assert_output ''
+	assert_equal "${stderr_lines[0]}" "lockdev: LCK..null: empty, being written (under 5 s old)"
+	touch -d '1 minute ago' locks/LCK..null
+	run -0 --separate-stderr lockdev -d /dev/null
+	assert_equal "${stderr_lines[0]}" "lockdev: LCK..null: stale: empty"
+}
+
 @test "-l writes LCK..NAME and LCK.MMM.mmm: one file, 0644, HDB pid" {
 	umask 077
 	run -0 lockdev -l -p "$OWNER" /dev/null
