@@ -259,6 +259,15 @@ load helper
 	release
 }
 
+@test "--test with a negative length: the bytes before --start" {
+	hold flockrun --fcntl=posix --start 100 --length -50 f
+	run -1 flockrun --test --fcntl=posix --start 120 --length -30 f
+	assert_output "$HOLDER flockrun posix exclusive 50-99"
+	run -0 flockrun --test --fcntl=posix --start 130 --length -30 f
+	run -0 flockrun --test --fcntl=posix --start 50 --length -50 f
+	release
+}
+
 @test "byte ranges: disjoint ranges coexist, overlapping ones conflict" {
 	hold flockrun --fcntl=posix --start 1K --length 1K f
 	run -0 flockrun -n --start 0 --length 1024 f true
