@@ -55,14 +55,15 @@ UNITSRC  = $(wildcard tests/unit/*.c)
 UNITS    = $(UNITSRC:tests/unit/%.c=$(BIN)/unit-%)
 MANS     = $(TOOLS:%=man/%.1)
 # Test peers: util-linux flock (side by side with flockrun), cu, minicom
-# and picocom (lockdev interop), tmux (runs them on a terminal); the
+# and picocom (lockdev interop), tmux (runs them on a terminal), iproute2
+# (loopback up in solo.bats's network namespaces); the
 # analysers tests/static.bats runs: valgrind, cppcheck, clang-tidy,
 # shellcheck (gcc's -fanalyzer comes with build-essential), clang and its
 # libFuzzer runtime for the fuzz targets.
 DEBPKGS  = build-essential pkg-config libbsd-dev bats bats-support \
            bats-assert bats-file mandoc util-linux procps bsdextrautils \
-           cu minicom picocom tmux valgrind cppcheck clang-tidy shellcheck \
-           clang libclang-rt-dev
+           cu minicom picocom tmux iproute2 valgrind cppcheck clang-tidy \
+           shellcheck clang libclang-rt-dev
 
 .PHONY: all bench bench-deps check stress deps fuzz fuzz-deps install uninstall clean lint need-libbsd
 .SECONDARY:

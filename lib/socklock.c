@@ -140,6 +140,72 @@ new_socket(const struct socklock *sl)
 }
 
 /*
+ * A socket to knock at the lock's address with (see knock()).  Closing
+ * it resets the connection (SO_LINGER 0) rather than leaving it in
+ * TIME_WAIT, where a connection to ourselves would keep the lock's
+ * address from every bind for a minute.
+ */
+static int
+new_knocker(const struct socklock *sl)
+{
+	struct linger lg = { 1, 0 };
+	int c;
+
+	if ((c = new_socket(sl)) == -1)
+		return -1;
+	if (setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1) {
+		close(c);
+		return -1;
+	}
+	return c;
+}
+
+/* Do two TCP addresses name the same address and port? */
+static bool
+same_tcp(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)a;
+	const struct sockaddr_in *b4 = (const struct sockaddr_in *)b;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
+	const struct sockaddr_in6 *b6 = (const struct sockaddr_in6 *)b;
+
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return a4->sin_port == b4->sin_port &&
+		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	return a6->sin6_port == b6->sin6_port &&
+	    memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) == 0;
+}
+
+/*
+ * Connect c (from new_knocker()) to the lock's address: 0 if a holder
+ * listens there, 1 if the address is free after all, -1 with errno set
+ * as connect(2) sets it.
+ * TCP lets a socket connect to itself.  With nothing bound at the lock's
+ * address, the kernel may give c the lock's own port as its local port
+ * (when that port lies in ip_local_port_range), and the SYN then meets
+ * itself.  Such a connection is no holder, and no port the kernel hands
+ * out this way is bound by anyone: so the lock is free.  The caller
+ * closes c at once, which resets it and frees the port again.
+ */
+static int
+knock(const struct socklock *sl, int c)
+{
+	struct sockaddr_storage me;
+	socklen_t len = sizeof(me);
+
+	if (connect(c, (const struct sockaddr *)&sl->sa, sl->salen) == -1)
+		return -1;
+	if (sl->sa.ss_family == AF_UNIX)
+		return 0;
+	memset(&me, 0, sizeof(me));
+	if (getsockname(c, (struct sockaddr *)&me, &len) == -1)
+		return -1;
+	return same_tcp(&me, &sl->sa) ? 1 : 0;
+}
+
+/*
  * Bind fd to the lock's address and listen: 0 with the lock in sl->fd; 1
  * if the address is taken, fd left open and unbound (a failed bind binds
  * nothing), for another try; -1 with errno set and fd closed.
@@ -223,10 +289,10 @@ socklock_wait(struct socklock *sl, const struct deadline *d)
 			return r;
 		if (deadline_passed(d))
 			break;
-		if ((c = new_socket(sl)) == -1)
+		if ((c = new_knocker(sl)) == -1)
 			goto fail;
 		connect_timeout(c, d);
-		if (connect(c, (struct sockaddr *)&sl->sa, sl->salen) == 0) {
+		if ((r = knock(sl, c)) == 0) {
 			backoff_us = 0;
 			/*
 			 * The holder never accepts or writes, so this
@@ -247,12 +313,18 @@ socklock_wait(struct socklock *sl, const struct deadline *d)
 			}
 			continue;
 		}
-		e = errno;
+		/* Connected to ourselves: nobody listens, as when refused. */
+		e = r == 1 ? ECONNREFUSED : errno;
 		close(c);
 		if (e == EINTR || e == EAGAIN || e == EINPROGRESS ||
 		    e == ETIMEDOUT)
 			continue;	/* the deadline check above decides */
-		if (e != ECONNREFUSED && e != ECONNRESET && e != ECONNABORTED) {
+		/*
+		 * EADDRNOTAVAIL: no local port left for the connection
+		 * (ip_local_port_range used up); one frees as others close.
+		 */
+		if (e != ECONNREFUSED && e != ECONNRESET && e != ECONNABORTED &&
+		    e != EADDRNOTAVAIL) {
 			errno = e;
 			goto fail;
 		}
@@ -356,16 +428,18 @@ socklock_held(const struct socklock *sl)
 {
 	struct deadline d;
 	struct timespec second = { 1, 0 };
-	int c, e;
+	int c, r, e;
 
-	if ((c = socket(sl->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC,
-	    0)) == -1)
+	if ((c = new_knocker(sl)) == -1)
 		return -1;
 	deadline_start(&d, &second);
 	connect_timeout(c, &d);
-	e = connect(c, (struct sockaddr *)&sl->sa, sl->salen) == 0 ? 0 : errno;
+	r = knock(sl, c);
+	e = errno;
 	close(c);
-	if (e == 0 || e == EAGAIN || e == EINPROGRESS || e == ETIMEDOUT)
+	if (r == 1)
+		return 0;	/* connected to ourselves: nobody is there */
+	if (r == 0 || e == EAGAIN || e == EINPROGRESS || e == ETIMEDOUT)
 		return 1;	/* listening, perhaps with a full queue */
 	if (e != ECONNREFUSED) {
 		errno = e;

@@ -146,6 +146,46 @@ uid_addr() {
 	assert_equal "$(wc -l < turns)" 5
 }
 
+# in_netns SCRIPT ARG...: SCRIPT in a network namespace of its own, with
+# loopback up and every outgoing connection given port $1 as its local
+# port, as can happen when a lock's port lies in ip_local_port_range.
+# TCP then lets a connection to the lock's free address meet itself.
+in_netns() {
+	local script=$1
+	shift
+	unshare -n sh -c 'ip link set lo up && echo "$1 $1" > \
+	    /proc/sys/net/ipv4/ip_local_port_range || exit 98
+	'"$script" sh "$@"
+}
+
+@test "--test on a free port that its own probe connects to says free, leaves it free" {
+	[ "$(id -u)" = 0 ] || skip "needs root for a network namespace"
+	run -0 in_netns 'solo --test "$1"; echo "test $?"; solo "$1" echo took' "$P"
+	assert_output $'test 0\ntook'
+}
+
+@test "a waiter whose connection meets itself takes the freed lock at once" {
+	[ "$(id -u)" = 0 ] || skip "needs root for a network namespace"
+	mkfifo held go knocking knock
+	# The waiter's connect waits (faillock.so) until the holder has gone
+	# and the port is free; it then connects to itself.
+	run -0 in_netns '
+		solo "$1" sh -c "echo > held; read x < go" &
+		h=$!
+		read x < held
+		LD_PRELOAD=$2 ASAN_OPTIONS=$3 FAILLOCK=knock:$PWD \
+		    solo -w 5 "$1" echo took &
+		w=$!
+		read x < knocking
+		echo > go
+		wait $h
+		echo > knock
+		wait $w || exit
+		solo "$1" echo again' "$P" "$LOCKKIT_BIN/faillock.so" \
+	    "${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+	assert_output $'took\nagain'
+}
+
 @test "-U NAME: a named lock on an abstract unix socket" {
 	hold solo -U job1
 	run -1 solo -U job1 true

@@ -6,16 +6,24 @@
  *   FAILLOCK=nfs     flock() on a descriptor open read-only fails with
  *                    EBADF, as NFSv4's flock emulation does;
  *   FAILLOCK=notmpfile  openat(O_TMPFILE) fails with EOPNOTSUPP, as on
- *                    NFS and other file systems without unnamed files.
+ *                    NFS and other file systems without unnamed files;
+ *   FAILLOCK=knock:DIR  the first connect() writes a line to the fifo
+ *                    DIR/knocking, then waits for one on DIR/knock: a
+ *                    test acts between a waiter's failed bind and its
+ *                    connect.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static const char *
 mode(void)
@@ -85,4 +93,38 @@ openat(int dirfd, const char *path, int flags, ...)
 		return -1;
 	}
 	return real(dirfd, path, flags, m);
+}
+
+/* Write a line to path, or read one from it (a fifo: each end waits). */
+static void
+fifo_line(const char *dir, const char *name, int flags)
+{
+	char path[PATH_MAX], c = '\n';
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fd = open(path, flags | O_CLOEXEC)) == -1)
+		return;
+	if (flags == O_WRONLY)
+		(void)write(fd, &c, 1);
+	else
+		(void)read(fd, &c, 1);
+	close(fd);
+}
+
+int
+connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	static int (*real)(int, const struct sockaddr *, socklen_t);
+	static int done;
+
+	if (real == NULL)
+		real = (int (*)(int, const struct sockaddr *, socklen_t))
+		    dlsym(RTLD_NEXT, "connect");
+	if (strncmp(mode(), "knock:", 6) == 0 && !done) {
+		done = 1;
+		fifo_line(mode() + 6, "knocking", O_WRONLY);
+		fifo_line(mode() + 6, "knock", O_RDONLY);
+	}
+	return real(fd, sa, len);
 }
