@@ -115,9 +115,10 @@ check: $(TESTBINS)
 	    tests/run $(UNITS) tests/*.bats
 
 # The stress tests at full size (make check runs them small): 16
-# processes x 500 increments, 100 each through each of the five lock
-# kinds; 500 SIGKILLed holders, 100 per kind; 1000 rounds of 8 lockdev -l
-# racing for a stale lock.  Bounded: every wait has a deadline.
+# processes x 600 increments, 100 each through each of the five lock
+# kinds and through solo with its port among the ephemeral ones; 500
+# SIGKILLed holders, 100 per kind; 1000 rounds of 8 lockdev -l racing for
+# a stale lock.  Bounded: every wait has a deadline.
 stress: $(TESTBINS)
 	LOCKKIT_BIN=$(CURDIR)/$(BIN) LOCKKIT_SANITIZE=$(SANITIZE) \
 	    STRESS_PROCS=16 STRESS_ITERS=100 STRESS_KILLS=100 \

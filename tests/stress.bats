@@ -90,6 +90,31 @@ exclusion() {
 	exclusion lockdev
 }
 
+# With the lock's port inside ip_local_port_range, the waiters' own
+# connections are given it as their local port whenever it is free, and
+# meet themselves; a waiter that took that for a holder kept the port
+# from everyone for a minute.  In a network namespace of its own, with a
+# range of 64 ports starting at the lock's.
+@test "mutual exclusion: solo -w with its port among the ephemeral ones" {
+	[ "$(id -u)" = 0 ] || skip "needs root for a network namespace"
+	echo 0 > count
+	: > errors
+	run -0 unshare -n bash -c '
+		ip link set lo up && echo "$1 $(($1 + 63))" > \
+		    /proc/sys/net/ipv4/ip_local_port_range || exit 98
+		for ((w = 0; w < $2; w++)); do
+			(
+				for ((i = 0; i < $3; i++)); do
+					solo -w 30 "$1" incr "$PWD/count" ||
+					    echo "worker $w, round $i: exit $?" >> errors
+				done
+			) &
+		done
+		wait' bash "$PORT" "$STRESS_PROCS" "$STRESS_ITERS"
+	assert_equal "$(cat errors)" ""
+	assert_equal "$(cat count)" $((STRESS_PROCS * STRESS_ITERS))
+}
+
 # victim TOOL...: run TOOL... in a process group of its own, its command
 # saying "x" on fifo held once it holds the lock and then sleeping.  Sets
 # VICTIM, the group; returns once the group exists (fifo started), so a
