@@ -146,16 +146,17 @@ uid_addr() {
 	assert_equal "$(wc -l < turns)" 5
 }
 
-# in_netns SCRIPT ARG...: SCRIPT in a network namespace of its own, with
-# loopback up and every outgoing connection given port $1 as its local
-# port, as can happen when a lock's port lies in ip_local_port_range.
-# TCP then lets a connection to the lock's free address meet itself.
+# in_netns SCRIPT ARG...: SCRIPT (bash) in a network namespace of its
+# own, with loopback up and every outgoing connection given port $1 as
+# its local port, as can happen when a lock's port lies in
+# ip_local_port_range.  TCP then lets a connection to the lock's free
+# address meet itself.
 in_netns() {
 	local script=$1
 	shift
-	unshare -n sh -c 'ip link set lo up && echo "$1 $1" > \
+	unshare -n bash -c 'ip link set lo up && echo "$1 $1" > \
 	    /proc/sys/net/ipv4/ip_local_port_range || exit 98
-	'"$script" sh "$@"
+	'"$script" bash "$@"
 }
 
 @test "--test on a free port that its own probe connects to says free, leaves it free" {
@@ -168,18 +169,20 @@ in_netns() {
 	[ "$(id -u)" = 0 ] || skip "needs root for a network namespace"
 	mkfifo held go knocking knock
 	# The waiter's connect waits (faillock.so) until the holder has gone
-	# and the port is free; it then connects to itself.
+	# and the port is free; it then connects to itself.  Every fifo is
+	# open read-write here, so no open blocks, and every read has a bound.
 	run -0 in_netns '
+		exec 3<>held 4<>go 5<>knocking 6<>knock
 		solo "$1" sh -c "echo > held; read x < go" &
 		h=$!
-		read x < held
+		read -r -t 10 x <&3 || exit 97
 		LD_PRELOAD=$2 ASAN_OPTIONS=$3 FAILLOCK=knock:$PWD \
 		    solo -w 5 "$1" echo took &
 		w=$!
-		read x < knocking
-		echo > go
+		read -r -t 10 x <&5 || exit 97
+		echo >&4
 		wait $h
-		echo > knock
+		echo >&6
 		wait $w || exit
 		solo "$1" echo again' "$P" "$LOCKKIT_BIN/faillock.so" \
 	    "${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"

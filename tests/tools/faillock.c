@@ -95,7 +95,7 @@ openat(int dirfd, const char *path, int flags, ...)
 	return real(dirfd, path, flags, m);
 }
 
-/* Write a line to path, or read one from it (a fifo: each end waits). */
+/* Write a line to DIR/NAME, or read one from it (a fifo). */
 static void
 fifo_line(const char *dir, const char *name, int flags)
 {
