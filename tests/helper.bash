@@ -43,6 +43,20 @@ sig_ignored() {
 		exec grep SigIgn /proc/self/status' sh "$@"
 }
 
+# in_netns FIRST LAST SCRIPT ARG...: SCRIPT (bash, with ARG... as $1 ...)
+# in a network namespace of its own (root only), with loopback up and
+# outgoing connections given local ports FIRST to LAST only.  With a
+# lock's port among them, TCP lets a connection to the lock's free
+# address meet itself, as solo's probes must cope with.
+in_netns() {
+	local ports="$1 $2" script=$3
+	shift 3
+	LK_PORTS=$ports unshare -n bash -c 'ip link set lo up &&
+	    echo "$LK_PORTS" > /proc/sys/net/ipv4/ip_local_port_range ||
+	    exit 98
+	'"$script" bash "$@"
+}
+
 # lockdir: an empty lock directory for lockdev, $T/locks, of this test's
 # own.
 lockdir() {

@@ -146,22 +146,9 @@ uid_addr() {
 	assert_equal "$(wc -l < turns)" 5
 }
 
-# in_netns SCRIPT ARG...: SCRIPT (bash) in a network namespace of its
-# own, with loopback up and every outgoing connection given port $1 as
-# its local port, as can happen when a lock's port lies in
-# ip_local_port_range.  TCP then lets a connection to the lock's free
-# address meet itself.
-in_netns() {
-	local script=$1
-	shift
-	unshare -n bash -c 'ip link set lo up && echo "$1 $1" > \
-	    /proc/sys/net/ipv4/ip_local_port_range || exit 98
-	'"$script" bash "$@"
-}
-
 @test "--test on a free port that its own probe connects to says free, leaves it free" {
 	[ "$(id -u)" = 0 ] || skip "needs root for a network namespace"
-	run -0 in_netns 'solo --test "$1"; echo "test $?"; solo "$1" echo took' "$P"
+	run -0 in_netns "$P" "$P" 'solo --test "$1"; echo "test $?"; solo "$1" echo took' "$P"
 	assert_output $'test 0\ntook'
 }
 
@@ -171,7 +158,7 @@ in_netns() {
 	# The waiter's connect waits (faillock.so) until the holder has gone
 	# and the port is free; it then connects to itself.  Every fifo is
 	# open read-write here, so no open blocks, and every read has a bound.
-	run -0 in_netns '
+	run -0 in_netns "$P" "$P" '
 		exec 3<>held 4<>go 5<>knocking 6<>knock
 		solo "$1" sh -c "echo > held; read x < go" &
 		h=$!

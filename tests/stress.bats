@@ -99,9 +99,7 @@ exclusion() {
 	[ "$(id -u)" = 0 ] || skip "needs root for a network namespace"
 	echo 0 > count
 	: > errors
-	run -0 unshare -n bash -c '
-		ip link set lo up && echo "$1 $(($1 + 63))" > \
-		    /proc/sys/net/ipv4/ip_local_port_range || exit 98
+	run -0 in_netns "$PORT" $((PORT + 63)) '
 		for ((w = 0; w < $2; w++)); do
 			(
 				for ((i = 0; i < $3; i++)); do
@@ -110,7 +108,7 @@ exclusion() {
 				done
 			) &
 		done
-		wait' bash "$PORT" "$STRESS_PROCS" "$STRESS_ITERS"
+		wait' "$PORT" "$STRESS_PROCS" "$STRESS_ITERS"
 	assert_equal "$(cat errors)" ""
 	assert_equal "$(cat count)" $((STRESS_PROCS * STRESS_ITERS))
 }
