@@ -297,7 +297,10 @@ main(int argc, char *argv[])
 			exit(exit_for_lockdev(EPERM));
 		}
 		if (failed != lockdir && errno == EINVAL) {
-			warnx("%s: not a character device", argv[0]);
+			if (*argv[0] == '\0')
+				warnx("'': empty device name");
+			else
+				warnx("%s: not a character device", argv[0]);
 			exit(exit_for_lockdev(EINVAL));
 		}
 		fail("%s", failed);

@@ -86,6 +86,10 @@ filelock_open(struct filelock *f, const char *path, const struct lockreq *r)
 	memset(f, 0, sizeof(*f));
 	f->path = path;
 	f->oflags = open_mode(r);
+	if (*path == '\0') {
+		warnx("'': cannot open: empty file name");
+		exit(exit_for_open(ENOENT));
+	}
 	if ((f->fd = open_path(path, &f->oflags)) == -1) {
 		int e = errno;
 

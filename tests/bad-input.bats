@@ -90,6 +90,8 @@ bad() {
 @test "flockrun: files, descriptors and commands that do not work" {
 	bad 66 "nodir/f: cannot open: No such file or directory" flockrun nodir/f true
 	bad 66 "plain/f: cannot open: Not a directory" flockrun plain/f true
+	bad 66 "^flockrun: '': cannot open: empty file name$" flockrun '' true
+	bad 66 "^flockrun: '': cannot open: empty file name$" flockrun --also '' f true
 	bad 65 "77" flockrun 77
 	bad 65 "fd 9: cannot take an exclusive fcntl lock: needs write access" flockrun --fcntl --fd 9 true 9<f
 	bad 69 "cannot run no-such-command-xyz" flockrun f no-such-command-xyz
@@ -149,6 +151,7 @@ bad() {
 	bad 7 "/dev/no-such-device: No such file or directory" lockdev -l /dev/no-such-device
 	bad 5 "plain: not a character device" lockdev -l "$W/plain"
 	bad 5 "d: not a character device" lockdev -l "$W/d"
+	bad 5 "^lockdev: '': empty device name$" lockdev -l ''
 	bad 6 "File name too long" lockdev -l "/dev/$(printf 'x%.0s' $(seq 300))"
 	bad 10 "Too many levels of symbolic links" lockdev -l "$W/loop1"
 	bad 7 "none: No such file or directory" lockdev -l -L "$W/none" /dev/null
