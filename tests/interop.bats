@@ -33,12 +33,14 @@ teardown() {
 	lk_teardown
 }
 
-# until_file F: wait (5 s at most) for a peer program to create F.  The
-# peers give no other signal, so this is a bounded check, not an order.
+# until_file F: wait (5 s at most) for a peer program to create F and
+# write something in it: a peer may create its lock file first and write
+# its pid after.  The peers give no other signal, so this is a bounded
+# check, not an order.
 until_file() {
 	local _
 	for _ in $(seq 250); do
-		[ -e "$1" ] && return 0
+		[ -s "$1" ] && return 0
 		read -r -t 0.02 <> <(:) || :
 	done
 	echo "timed out waiting for $1"
