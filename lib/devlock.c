@@ -384,6 +384,13 @@ fill_temp(int fd, pid_t pid)
 	return 0;
 }
 
+/* "/proc/self/fd/N" into buf (at least 40 bytes): how to name fd by path. */
+static void
+fd_path(char *buf, int fd)
+{
+	put_dec(stpcpy(buf, "/proc/self/fd/"), (unsigned long)fd, "");
+}
+
 static int
 make_temp(const struct devlock *dl, pid_t pid, struct temp *t, bool named)
 {
@@ -394,8 +401,7 @@ make_temp(const struct devlock *dl, pid_t pid, struct temp *t, bool named)
 	t->fd = -1;
 	if (!named && (fd = openat(dl->dirfd, ".", O_TMPFILE | O_WRONLY |
 	    O_CLOEXEC, 0644)) != -1) {
-		p = stpcpy(t->proc, "/proc/self/fd/");
-		put_dec(p, (unsigned long)fd, "");
+		fd_path(t->proc, fd);
 		/* It can only be linked through /proc; without it, named. */
 		if (access(t->proc, F_OK) == 0) {
 			if (fill_temp(fd, pid) == -1) {
@@ -707,7 +713,7 @@ wait_for(struct devlock *dl, pid_t pid, const struct deadline *d,
 	 */
 	if ((ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
 		return -1;
-	put_dec(stpcpy(path, "/proc/self/fd/"), (unsigned long)dl->dirfd, "");
+	fd_path(path, dl->dirfd);
 	if (inotify_add_watch(ifd, path, IN_DELETE | IN_MOVED_FROM |
 	    IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR) == -1) {
 		e = errno;
