@@ -51,7 +51,9 @@ load helper
 	flockrun --verbose f sh -c 'echo waited > out' 2>&"$fd_err" 3>&- &
 	waiter=$!
 	read -r -t 10 line <&"$fd_err"
-	[[ $line == *"held by pid $HOLDER"*waiting ]]
+	# The first holder named: flockrun or its command (both have the
+	# descriptor), whichever pid /proc lists first.
+	[[ $line =~ held\ by\ pid\ ($HOLDER|$HELD)\ .*waiting$ ]]
 	assert_file_not_exists out
 	release
 	wait "$waiter"
