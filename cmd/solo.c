@@ -297,7 +297,8 @@ main(int argc, char *argv[])
 			    s.unixname, errstr);
 	} else if (socklock_tcp(&sl, s.addr, uid, s.port, &errstr) == -1) {
 		if (s.addr != NULL)
-			errx(LK_EXIT_USAGE, "%s: %s", s.addr, errstr);
+			errx(LK_EXIT_USAGE, "invalid address '%s': %s",
+			    s.addr, errstr);
 		errx(LK_EXIT_USAGE, "uid %u does not fit 127.A.B.1: it would "
 		    "wrap onto uid %u's address; use -U name or -a addr",
 		    (unsigned)uid, (unsigned)(uid & 0xffff));

@@ -79,7 +79,7 @@ child_exec(char *const argv[])
 
 	execvp(argv[0], argv);
 	e = errno;
-	warn("cannot run %s", argv[0]);
+	warn("cannot run %s", *argv[0] != '\0' ? argv[0] : "''");
 	exit(exit_for_exec(e));
 }
 
@@ -127,7 +127,7 @@ start(char *const argv[], const int *closefds, size_t nclose,
 			close(closefds[i]);
 		execvp(argv[0], argv);
 		e = errno;	/* warn() may change it */
-		warn("cannot run %s", argv[0]);
+		warn("cannot run %s", *argv[0] != '\0' ? argv[0] : "''");
 		_exit(exit_for_exec(e));
 	}
 	/* NOLINTEND(clang-analyzer-security.insecureAPI.vfork,clang-analyzer-unix.Vfork) */

@@ -95,6 +95,7 @@ bad() {
 	bad 65 "77" flockrun 77
 	bad 65 "fd 9: cannot take an exclusive fcntl lock: needs write access" flockrun --fcntl --fd 9 true 9<f
 	bad 69 "cannot run no-such-command-xyz" flockrun f no-such-command-xyz
+	bad 69 "^flockrun: cannot run '': No such file or directory$" flockrun f ''
 	bad 69 "cannot run ./plain: Permission denied" flockrun f ./plain
 }
 
@@ -105,9 +106,10 @@ bad() {
 	bad 64 "invalid port '1.5'" solo 1.5 true
 	bad 64 "missing command" solo "$P"
 	bad 64 "missing port" solo
-	bad 64 "10.0.0.1: not a loopback address" solo -a 10.0.0.1 "$P" true
-	bad 64 "::2: not a loopback address" solo -a ::2 "$P" true
-	bad 64 "nonsense: not an IPv4 or IPv6 address" solo -a nonsense "$P" true
+	bad 64 "invalid address '10.0.0.1': not a loopback address" solo -a 10.0.0.1 "$P" true
+	bad 64 "invalid address '::2': not a loopback address" solo -a ::2 "$P" true
+	bad 64 "invalid address 'nonsense': not an IPv4 or IPv6 address" solo -a nonsense "$P" true
+	bad 64 "^solo: invalid address '': not an IPv4 or IPv6 address$" solo -a '' "$P" true
 	bad 64 "-a and -U are exclusive" solo -a 127.0.0.1 -U x true
 	bad 64 "invalid name '': must be 1 to 80 characters" solo -U '' true
 	bad 64 "invalid name 'a b': must be printable" solo -U 'a b' true

@@ -224,10 +224,10 @@ uid_addr() {
 	run -0 solo -v -a 127.0.0.9 "$P" true
 	assert_output "solo: bind 127.0.0.9:$P"
 	run -64 solo -a 10.0.0.1 "$P" true
-	assert_output "solo: 10.0.0.1: not a loopback address"
+	assert_output "solo: invalid address '10.0.0.1': not a loopback address"
 	run -64 solo -a ::2 "$P" true
 	run -64 solo -a nonsense "$P" true
-	assert_output "solo: nonsense: not an IPv4 or IPv6 address"
+	assert_output "solo: invalid address 'nonsense': not an IPv4 or IPv6 address"
 	run -64 solo -a 127.0.0.1 -U x true
 }
 
