@@ -228,6 +228,9 @@ main(int argc, char *argv[])
 			fputs(options, stdout);
 			return fflush(stdout) == 0 ? LK_EXIT_OK : LK_EXIT_OSERR;
 		case 'L':
+			if (*optarg == '\0')
+				errx(LK_EXIT_USAGE,
+				    "invalid lock directory '': empty");
 			if (!secure)
 				lockdir = optarg;
 			break;

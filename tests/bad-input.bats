@@ -147,6 +147,7 @@ bad() {
 	bad 64 "a command runs only without -l" lockdev -l /dev/null true
 	bad 64 "invalid option" lockdev -Z /dev/null
 	bad 64 "^lockdev: option requires an argument" "$LOCKKIT_BIN/lockdev" -L
+	bad 64 "^lockdev: invalid lock directory '': empty$" lockdev -l -L '' /dev/null
 }
 
 @test "lockdev: devices and lock directories that do not work" {
