@@ -72,15 +72,25 @@ unhandle(int sig)
 	sigaction(sig, &sa, NULL);
 }
 
-void
-child_exec(char *const argv[])
+/*
+ * Exec argv; if that fails, say why and return the exit status for it.
+ * Safe in a vfork child: it only calls what that child already may.
+ */
+static int
+run(char *const argv[])
 {
 	int e;
 
 	execvp(argv[0], argv);
-	e = errno;
+	e = errno;	/* warn() may change it */
 	warn("cannot run %s", *argv[0] != '\0' ? argv[0] : "''");
-	exit(exit_for_exec(e));
+	return exit_for_exec(e);
+}
+
+void
+child_exec(char *const argv[])
+{
+	exit(run(argv));
 }
 
 /*
@@ -106,7 +116,6 @@ start(char *const argv[], const int *closefds, size_t nclose,
 {
 	pid_t pid;
 	size_t i;
-	int e;
 
 	/*
 	 * clang-tidy would have a vfork child only exec or _exit; this one
@@ -125,10 +134,7 @@ start(char *const argv[], const int *closefds, size_t nclose,
 		sigprocmask(SIG_SETMASK, mask, NULL);
 		for (i = 0; i < nclose; i++)
 			close(closefds[i]);
-		execvp(argv[0], argv);
-		e = errno;	/* warn() may change it */
-		warn("cannot run %s", *argv[0] != '\0' ? argv[0] : "''");
-		_exit(exit_for_exec(e));
+		_exit(run(argv));
 	}
 	/* NOLINTEND(clang-analyzer-security.insecureAPI.vfork,clang-analyzer-unix.Vfork) */
 	return pid;
