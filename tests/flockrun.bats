@@ -318,7 +318,8 @@ load helper
 	flockrun --verbose --remove f sh -c 'echo $$ > "$1"; read x < "$2"' sh "$T/ready" "$T/go" 2>"$T/err" 3>&- &
 	waiter=$!
 	# the waiter says it waits before it blocks
-	until grep -q waiting "$T/err" 2>/dev/null; do read -r -t 0.05 <&"$fd_err" || :; done
+	while read -r -t 10 line <&"$fd_err" && [[ $line != *waiting ]]; do :; done
+	[[ $line == *waiting ]]
 	echo go >&"$fd_go"
 	wait "$HOLDER"
 	read -r -t 10 _ <&"$fd_ready"

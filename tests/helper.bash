@@ -57,6 +57,28 @@ in_netns() {
 	'"$script" bash "$@"
 }
 
+# pause SECS: let SECS seconds pass, in a read with a timeout on a pipe
+# nobody writes.  For checking that something does not change; never for
+# ordering events.
+pause() {
+	read -r -t "$1" _ <> <(:) || :
+}
+
+# wait_until SECS CMD...: run CMD every 10 ms until it succeeds, for SECS
+# seconds at most; status 1 if it never did.  For states that no event
+# announces (a peer's lock file, a process's state): a bounded check, not
+# an order.  Callers assert the state afterwards, so that a failure shows
+# what it was.
+wait_until() {
+	local i n=$(($1 * 100))
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		pause 0.01
+	done
+	return 1
+}
+
 # lockdir: an empty lock directory for lockdev, $T/locks, of this test's
 # own.
 lockdir() {

@@ -38,11 +38,7 @@ teardown() {
 # its pid after.  The peers give no other signal, so this is a bounded
 # check, not an order.
 until_file() {
-	local _
-	for _ in $(seq 250); do
-		[ -s "$1" ] && return 0
-		read -r -t 0.02 <> <(:) || :
-	done
+	wait_until 5 test -s "$1" && return 0
 	echo "timed out waiting for $1"
 	return 1
 }

@@ -252,7 +252,7 @@ lockdev: LK.000.001.003: absent"
 	other=$!
 	OWNERS+=("$other")
 	run -0 lockdev -l -p "$OWNER" /dev/null
-	(for i in $(seq 100); do
+	(for _ in $(seq 100); do
 		lockdev -q -r "$other" -p "$OWNER" /dev/null || exit 1
 		lockdev -q -r "$OWNER" -p "$other" /dev/null || exit 1
 	done) 3>&- &
@@ -345,11 +345,9 @@ lockdev: LK.000.001.003: absent"
 	read -r -t 10 z <&"$fd_zpid"
 	run -0 lockdev -l -p "$z" /dev/null
 	echo die >&"$fd_die"
-	for ((i = 0; i < 200; i++)); do
-		[[ $(cat "/proc/$z/stat") =~ \)\ Z ]] && break
-		read -r -t 0.01 _ <&"$fd_zpid" || :
-	done
-	[[ $(cat "/proc/$z/stat") =~ \)\ Z ]]
+	zombie() { [[ $(cat "/proc/$1/stat") =~ \)\ Z ]]; }
+	wait_until 2 zombie "$z" || :
+	zombie "$z"
 	run -1 lockdev /dev/null	# a plain test still sees it, as cu would
 	assert_output "$z"
 	: > "locks/LTMP.$z.1.0"		# as if it died mid-relock
@@ -516,7 +514,7 @@ lockdev: LK.000.001.003: absent"
 @test "run mode under contention: each command owns both names while it runs" {
 	pids=()
 	for p in 1 2 3 4 5 6 7 8; do
-		(for i in $(seq 30); do
+		(for _ in $(seq 30); do
 			lockdev -w 30 /dev/null sh -c '
 				a=$(tr -d " \n" < "$LOCKDEV_LOCKDIR/LCK..null")
 				b=$(tr -d " \n" < "$LOCKDEV_LOCKDIR/LCK.001.003")

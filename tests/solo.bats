@@ -139,18 +139,15 @@ uid_addr() {
 	# Waiting costs no CPU: each waiter is asleep in the kernel and its
 	# CPU time stands still.  A waiter that has just said "waiting" may
 	# not have reached poll() yet, so each gets up to 5 s to fall asleep.
-	fifo tick	# nobody writes it: read -t on it is a bounded pause
+	asleep() { [ "$(awk '{ print $3 }' "/proc/$1/stat")" = S ]; }
 	for p in "${pids[@]}"; do
-		for ((i = 0; i < 500; i++)); do
-			[ "$(awk '{ print $3 }' "/proc/$p/stat")" = S ] && break
-			read -r -t 0.01 _ <&"$fd_tick" || :
-		done
+		wait_until 5 asleep "$p" || :
 		run -0 awk '{ print $3 }' "/proc/$p/stat"
 		assert_output S
 	done
 	cpu() { for p in "${pids[@]}"; do awk '{ print $14 + $15 }' "/proc/$p/stat"; done; }
 	before=$(cpu)
-	read -r -t 0.3 _ <&"$fd_tick" || :
+	pause 0.3
 	assert_equal "$(cpu)" "$before"
 	release
 	for p in "${pids[@]}"; do wait "$p"; done
