@@ -47,24 +47,32 @@ assert_nothing_left() {
 	run -0 "${NOWAIT[@]}" true
 }
 
-# exclusion KIND: STRESS_PROCS processes each add 1 to a counter
-# STRESS_ITERS times under lock KIND; incr exits 99 if it ever finds
-# another process inside, and a lost update shows in the count.
-exclusion() {
-	kind "$1"
+# workers CMD...: STRESS_PROCS processes each run "CMD... incr $T/count"
+# STRESS_ITERS times, adding 1 to the counter under the lock CMD takes,
+# and log each failed run in $T/errors; returns once all are done.  It
+# uses only its arguments, T and STRESS_*, so that a script in a network
+# namespace can define it (declare -f) and run it too.
+workers() {
 	local w i pids=()
-	echo 0 > count
-	: > errors
 	for ((w = 0; w < STRESS_PROCS; w++)); do
 		(
 			for ((i = 0; i < STRESS_ITERS; i++)); do
-				"${WAIT[@]}" incr "$T/count" ||
-				    echo "worker $w, round $i: exit $?" >> errors
+				"$@" incr "$T/count" ||
+				    echo "worker $w, round $i: exit $?" >> "$T/errors"
 			done
 		) 3>&- &
 		pids+=($!)
 	done
 	for w in "${pids[@]}"; do wait "$w"; done
+}
+
+# exclusion KIND: the workers under lock KIND; incr exits 99 if it ever
+# finds another process inside, and a lost update shows in the count.
+exclusion() {
+	kind "$1"
+	echo 0 > count
+	: > errors
+	workers "${WAIT[@]}"
 	assert_equal "$(cat errors)" ""
 	assert_equal "$(cat count)" $((STRESS_PROCS * STRESS_ITERS))
 	assert_nothing_left
@@ -97,18 +105,12 @@ exclusion() {
 # range of 64 ports starting at the lock's.
 @test "mutual exclusion: solo -w with its port among the ephemeral ones" {
 	[ "$(id -u)" = 0 ] || skip "needs root for a network namespace"
+	kind solo
 	echo 0 > count
 	: > errors
-	run -0 in_netns "$PORT" $((PORT + 63)) '
-		for ((w = 0; w < $2; w++)); do
-			(
-				for ((i = 0; i < $3; i++)); do
-					solo -w 30 "$1" incr "$PWD/count" ||
-					    echo "worker $w, round $i: exit $?" >> errors
-				done
-			) &
-		done
-		wait' "$PORT" "$STRESS_PROCS" "$STRESS_ITERS"
+	T=$T STRESS_PROCS=$STRESS_PROCS STRESS_ITERS=$STRESS_ITERS \
+	    run -0 in_netns "$PORT" $((PORT + 63)) "$(declare -f workers)"'
+		workers "$@"' "${WAIT[@]}"
 	assert_equal "$(cat errors)" ""
 	assert_equal "$(cat count)" $((STRESS_PROCS * STRESS_ITERS))
 }
