@@ -134,13 +134,18 @@ $(BIN)/stamp: bench/stamp.c
 	$(CC) $(WARNFLAGS) -O2 -D_GNU_SOURCE -ffreestanding -fno-stack-protector \
 	    -fno-pie -no-pie -static -nostdlib -o $@ $<
 
+# The paired timer for the ratios in the targets (see bench/pair.c).
+$(BIN)/pair: bench/pair.c | need-libbsd
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BSD_LIBS) -lm
+
 # The same flockrun as a static PIE, to show what STATIC=1 buys.
 $(BIN)/flockrun-static: cmd/flockrun$(SFX).o $(LIBA)
 	$(CC) -static-pie -Wl,-z,relro,-z,now -o $@ $< $(LIBA) \
 	    $$($(PKG_CONFIG) --libs --static libbsd-overlay)
 
 # Side by side with the tools people use instead; writes BENCHMARKS.md.
-bench: bench-deps $(PROGS) $(BIN)/stamp $(BIN)/flockrun-static
+bench: bench-deps $(PROGS) $(BIN)/stamp $(BIN)/pair $(BIN)/flockrun-static
 	LOCKKIT_BIN=$(CURDIR)/$(BIN) bench/run
 
 bench-deps:
