@@ -99,7 +99,7 @@ parse_fd(const char *s, bool lone)
 	const char *errstr;
 	int fd;
 
-	fd = (int)strtonum(s, 0, INT_MAX, &errstr);
+	fd = (int)parse_number(s, 0, INT_MAX, &errstr);
 	if (errstr != NULL && strcmp(errstr, "invalid") == 0)
 		errx(LK_EXIT_USAGE, "bad file descriptor '%s': not a number%s",
 		    s, lone ? " (a lock file needs a command)" : "");

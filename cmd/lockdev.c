@@ -93,7 +93,7 @@ parse_pid(const char *opt, const char *s)
 	const char *errstr;
 	pid_t pid;
 
-	pid = (pid_t)strtonum(s, 1, INT_MAX, &errstr);
+	pid = (pid_t)parse_number(s, 1, INT_MAX, &errstr);
 	if (errstr != NULL)
 		errx(LK_EXIT_USAGE, "invalid %s '%s': expected 1 to %d", opt,
 		    s, INT_MAX);

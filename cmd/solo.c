@@ -7,6 +7,7 @@
  */
 #include <sys/time.h>
 
+#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -90,10 +91,10 @@ parse_port(const char *s, bool named)
 	const char *errstr;
 	int port;
 
-	port = (int)strtonum(s, 1, 65535, &errstr);
+	port = (int)parse_number(s, 1, 65535, &errstr);
 	if (errstr != NULL)
 		errx(LK_EXIT_USAGE, "invalid port '%s': expected 1 to 65535%s",
-		    s, named && strcmp(errstr, "invalid") == 0 ?
+		    s, named && isalpha((unsigned char)*s) ?
 		    " (a name needs -U)" : "");
 	return port;
 }

@@ -110,12 +110,23 @@ parse_size(const char *s, bool allow_negative, off_t *out,
 	return 0;
 }
 
+long long
+parse_number(const char *s, long long min, long long max,
+    const char **errstr)
+{
+	if (!FMT_DIGIT(*s == '-' ? s[1] : *s)) {
+		*errstr = "invalid";
+		return 0;
+	}
+	return strtonum(s, min, max, errstr);
+}
+
 int
 parse_exit_status(const char *s, const char **errstr)
 {
 	int v;
 
 	*errstr = NULL;
-	v = (int)strtonum(s, 0, 255, errstr);
+	v = (int)parse_number(s, 0, 255, errstr);
 	return *errstr != NULL ? -1 : v;
 }

@@ -30,6 +30,16 @@ int	parse_duration(const char *, bool allow_inf, struct timespec *,
 int	parse_size(const char *, bool allow_negative, off_t *,
 	    const char **errstr);
 
+/*
+ * strtonum(3) for what users type: decimal digits only, after an
+ * optional '-' (out of range if min is not negative, as in strtonum).
+ * strtonum itself, through strtoll, also takes leading blanks and a '+',
+ * so " 80" or "+5" would pass; here they are "invalid", as anything else
+ * that is not a number.
+ */
+long long	parse_number(const char *, long long min, long long max,
+		    const char **errstr);
+
 /* An exit status for -E: 0 to 255; -1 with *errstr set otherwise. */
 int	parse_exit_status(const char *, const char **errstr);
 

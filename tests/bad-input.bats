@@ -59,6 +59,7 @@ bad() {
 	bad 64 "invalid conflict exit code '256'" flockrun -E 256 f true
 	bad 64 "invalid conflict exit code '-1'" flockrun -E -1 f true
 	bad 64 "invalid conflict exit code 'x': expected 0 to 255" flockrun -E x f true
+	bad 64 "invalid conflict exit code ' 3': expected 0 to 255" flockrun -E ' 3' f true
 	bad 64 "invalid start '-1': negative" flockrun --start -1 f true
 	bad 64 "invalid start '1Q': unknown suffix" flockrun --start 1Q f true
 	bad 64 "invalid length '9E': too large" flockrun --length 9E f true
@@ -76,6 +77,7 @@ bad() {
 	bad 64 "bad file descriptor 'abc': not a number \(a lock file needs a command\)" flockrun abc
 	bad 64 "bad file descriptor '99999999999': expected 0 to 2147483647" flockrun 99999999999
 	bad 64 "bad file descriptor 'x': not a number" flockrun --fd x true
+	bad 64 "bad file descriptor '\+3': not a number" flockrun --fd +3 true
 	bad 64 "-c requires exactly one command argument" flockrun f -c
 	bad 64 "-c requires exactly one command argument" flockrun f -c a b
 	bad 64 "incompatible" flockrun -F -o f true
@@ -104,6 +106,7 @@ bad() {
 	bad 64 "invalid port '65536'" solo 65536 true
 	bad 64 "invalid port 'abc': expected 1 to 65535 \(a name needs -U\)" solo abc true
 	bad 64 "invalid port '1.5'" solo 1.5 true
+	bad 64 "invalid port ' 80': expected 1 to 65535$" solo ' 80' true
 	bad 64 "missing command" solo "$P"
 	bad 64 "missing port" solo
 	bad 64 "invalid address '10.0.0.1': not a loopback address" solo -a 10.0.0.1 "$P" true
@@ -139,6 +142,7 @@ bad() {
 	bad 64 "-l, -u and -r are exclusive" lockdev -l -u /dev/null
 	bad 64 "invalid pid '0'" lockdev -p 0 /dev/null
 	bad 64 "invalid pid 'abc'" lockdev -p abc /dev/null
+	bad 64 "invalid pid '\+5'" lockdev -p +5 /dev/null
 	bad 64 "invalid pid '99999999999': expected 1 to 2147483647" lockdev -p 99999999999 /dev/null
 	bad 64 "invalid new pid 'x'" lockdev -r x /dev/null
 	bad 64 "invalid wait '-1': negative" lockdev -w -1 /dev/null

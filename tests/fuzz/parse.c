@@ -1,6 +1,7 @@
 /*
- * libFuzzer target: the duration and size parsers, on any string.
- * Checks that accepted values are in range and refusals say why.
+ * libFuzzer target: the duration, size and number parsers, on any
+ * string.  Checks that accepted values are in range and refusals say why,
+ * and that a number is accepted only as digits after an optional '-'.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *errstr;
 	char *s;
 	off_t v;
+	long long n;
 	int inf;
 
 	if ((s = malloc(size + 1)) == NULL)
@@ -37,6 +39,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if (errstr == NULL)
 			abort();
 	}
+	errstr = NULL;
+	n = parse_number(s, -1000, 65535, &errstr);
+	if (errstr == NULL && (n < -1000 || n > 65535 ||
+	    strspn(s + (*s == '-'), "0123456789") != strlen(s + (*s == '-')) ||
+	    s[*s == '-'] == '\0'))
+		abort();
 	free(s);
 	return 0;
 }

@@ -108,6 +108,39 @@ main(void)
 		    "exit status: -1 refused");
 		CHECK(parse_exit_status("x", &e) == -1 && e != NULL,
 		    "exit status: junk refused");
+		CHECK(parse_exit_status(" 3", &e) == -1 && e != NULL,
+		    "exit status: leading blank refused");
+	}
+	{
+		const char *e = NULL;
+
+		CHECK(parse_number("80", 1, 65535, &e) == 80 && e == NULL,
+		    "number: 80");
+		CHECK(parse_number("007", 1, 65535, &e) == 7 && e == NULL,
+		    "number: leading zeros are decimal");
+		CHECK(parse_number("-3", -5, 5, &e) == -3 && e == NULL,
+		    "number: negative where allowed");
+		parse_number("-3", 0, 5, &e);
+		CHECK(e != NULL && strcmp(e, "too small") == 0,
+		    "number: negative where not, too small");
+		parse_number(" 80", 1, 65535, &e);
+		CHECK(e != NULL && strcmp(e, "invalid") == 0,
+		    "number: leading blank invalid");
+		parse_number("+5", 1, 65535, &e);
+		CHECK(e != NULL && strcmp(e, "invalid") == 0,
+		    "number: plus sign invalid");
+		parse_number("-", -5, 5, &e);
+		CHECK(e != NULL && strcmp(e, "invalid") == 0,
+		    "number: a lone minus invalid");
+		parse_number("", 0, 5, &e);
+		CHECK(e != NULL && strcmp(e, "invalid") == 0,
+		    "number: empty invalid");
+		parse_number("8x", 0, 100, &e);
+		CHECK(e != NULL && strcmp(e, "invalid") == 0,
+		    "number: trailing junk invalid");
+		parse_number("65536", 1, 65535, &e);
+		CHECK(e != NULL && strcmp(e, "too large") == 0,
+		    "number: too large");
 	}
 	CHECK(exit_for_open(EACCES) == 66, "exit: open EACCES is 66");
 	CHECK(exit_for_open(EROFS) == 73, "exit: open EROFS is 73");
