@@ -49,6 +49,23 @@ size_bad(const char *s, bool neg, const char *why)
 	return parse_size(s, neg, &v, &e) == -1 && strcmp(e, why) == 0;
 }
 
+static bool
+number(const char *s, long long min, long long want)
+{
+	const char *e = NULL;
+
+	return parse_number(s, min, 65535, &e) == want && e == NULL;
+}
+
+static bool
+number_bad(const char *s, long long min, const char *why)
+{
+	const char *e = NULL;
+
+	(void)parse_number(s, min, 65535, &e);
+	return e != NULL && strcmp(e, why) == 0;
+}
+
 int
 main(void)
 {
@@ -111,37 +128,17 @@ main(void)
 		CHECK(parse_exit_status(" 3", &e) == -1 && e != NULL,
 		    "exit status: leading blank refused");
 	}
-	{
-		const char *e = NULL;
-
-		CHECK(parse_number("80", 1, 65535, &e) == 80 && e == NULL,
-		    "number: 80");
-		CHECK(parse_number("007", 1, 65535, &e) == 7 && e == NULL,
-		    "number: leading zeros are decimal");
-		CHECK(parse_number("-3", -5, 5, &e) == -3 && e == NULL,
-		    "number: negative where allowed");
-		parse_number("-3", 0, 5, &e);
-		CHECK(e != NULL && strcmp(e, "too small") == 0,
-		    "number: negative where not, too small");
-		parse_number(" 80", 1, 65535, &e);
-		CHECK(e != NULL && strcmp(e, "invalid") == 0,
-		    "number: leading blank invalid");
-		parse_number("+5", 1, 65535, &e);
-		CHECK(e != NULL && strcmp(e, "invalid") == 0,
-		    "number: plus sign invalid");
-		parse_number("-", -5, 5, &e);
-		CHECK(e != NULL && strcmp(e, "invalid") == 0,
-		    "number: a lone minus invalid");
-		parse_number("", 0, 5, &e);
-		CHECK(e != NULL && strcmp(e, "invalid") == 0,
-		    "number: empty invalid");
-		parse_number("8x", 0, 100, &e);
-		CHECK(e != NULL && strcmp(e, "invalid") == 0,
-		    "number: trailing junk invalid");
-		parse_number("65536", 1, 65535, &e);
-		CHECK(e != NULL && strcmp(e, "too large") == 0,
-		    "number: too large");
-	}
+	CHECK(number("80", 1, 80), "number: 80");
+	CHECK(number("007", 1, 7), "number: leading zeros are decimal");
+	CHECK(number("-3", -5, -3), "number: negative where allowed");
+	CHECK(number_bad("-3", 0, "too small"),
+	    "number: negative where not, too small");
+	CHECK(number_bad(" 80", 1, "invalid"), "number: leading blank invalid");
+	CHECK(number_bad("+5", 1, "invalid"), "number: plus sign invalid");
+	CHECK(number_bad("-", -5, "invalid"), "number: a lone minus invalid");
+	CHECK(number_bad("", 0, "invalid"), "number: empty invalid");
+	CHECK(number_bad("8x", 0, "invalid"), "number: trailing junk invalid");
+	CHECK(number_bad("65536", 1, "too large"), "number: too large");
 	CHECK(exit_for_open(EACCES) == 66, "exit: open EACCES is 66");
 	CHECK(exit_for_open(EROFS) == 73, "exit: open EROFS is 73");
 	CHECK(exit_for_open(ENOSPC) == 73, "exit: open ENOSPC is 73");
