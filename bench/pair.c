@@ -18,12 +18,14 @@
  * pair's ratio alone; hyperfine runs one command's batch after the
  * other's, and the drift between batches goes into their ratio.
  *
- * The interval needs no assumption about how the ratios are spread: of N
- * values, the median lies between the ones ranked N/2 - 0.98 sqrt(N) and
- * N/2 + 0.98 sqrt(N) with 95% probability (the normal approximation to
- * the binomial count of values below it).
+ * The interval needs no assumption about how the ratios are spread: the
+ * median of the distribution the N ratios are drawn from lies between the
+ * ratios ranked N/2 - 0.98 sqrt(N) and N/2 + 0.98 sqrt(N) with about 95%
+ * confidence (the count of ratios below it is binomial, here taken as
+ * normal).
  *
- * Each command runs as hyperfine -N runs one: no shell, started by
+ * Ten pairs run first, untimed, as warm-ups.  Each command runs as
+ * hyperfine -N runs one: no shell, started by
  * posix_spawnp(3) with the PATH search, its output to /dev/null; the
  * clock runs from just before the spawn to just after the wait.  A
  * command that fails stops the measurement (exit 1): its time would not
