@@ -99,7 +99,7 @@ int
 main(int argc, char *argv[])
 {
 	char **a, **b;
-	double *ta, *tb, *r, mid, half;
+	double *ta, *tb, *r, ratio, mid, half;
 	const char *errstr;
 	size_t n, i, lo, hi;
 	int sep;
@@ -144,14 +144,14 @@ main(int argc, char *argv[])
 		r[i] = ta[i] / tb[i];
 	}
 
-	qsort(r, n, sizeof(*r), cmp);
+	ratio = median(r, n);	/* sorts r, for the interval's ranks */
 	mid = (double)n / 2;
 	half = 0.98 * sqrt((double)n);
 	lo = mid > half ? (size_t)floor(mid - half) : 0;
 	hi = (size_t)ceil(mid + half);
 	if (hi > n - 1)
 		hi = n - 1;
-	printf("%.4f %.4f %.4f %.3f %.3f\n", median(r, n), r[lo], r[hi],
+	printf("%.4f %.4f %.4f %.3f %.3f\n", ratio, r[lo], r[hi],
 	    median(ta, n), median(tb, n));
 	return fflush(stdout) == 0 ? 0 : 1;
 }
