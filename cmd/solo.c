@@ -310,7 +310,8 @@ main(int argc, char *argv[])
 			err(LK_EXIT_OSERR, "%s", socklock_name(&sl));
 		if (r == 0)
 			return LK_EXIT_OK;
-		say_held(stdout, &sl);
+		if (!s.quiet)
+			say_held(stdout, &sl);
 		return fflush(stdout) == 0 ? s.conflict : LK_EXIT_OSERR;
 	}
 

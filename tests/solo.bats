@@ -205,6 +205,9 @@ uid_addr() {
 	run -1 solo --test "$P"
 	assert_output "$ADDR:$P is held by pid $HELD (sh)"
 	run -3 solo --test -E 3 "$P"
+	run -1 --separate-stderr solo --test -q "$P"
+	assert_output ''
+	assert_equal "$stderr" ''
 	release
 	run -0 solo --test "$P"
 	hold solo -U t
