@@ -285,6 +285,9 @@ main(int argc, char *argv[])
 		    "neither --no-fork nor --test");
 	if (test && (cmd != NULL || unlock))
 		errx(LK_EXIT_USAGE, "--test takes no command and no --unlock");
+	if (test && (have_wait || closefd || nofork))
+		errx(LK_EXIT_USAGE, "--test neither waits nor runs a command: "
+		    "-w, -o and -F do not apply");
 	if (req.kind == LOCK_KIND_POSIX && cmd == NULL && !test && !unlock)
 		errx(LK_EXIT_USAGE, "a POSIX lock on a descriptor ends with "
 		    "flockrun; use --fcntl=ofd");

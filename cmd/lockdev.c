@@ -281,6 +281,8 @@ main(int argc, char *argv[])
 	}
 	if (force && mode != UNLOCK)
 		errx(LK_EXIT_USAGE, "-f goes with -u");
+	if (have_wait && mode != LOCK && mode != RUN)
+		errx(LK_EXIT_USAGE, "-w goes with -l or a command");
 	if (lockdir == NULL || *lockdir == '\0')
 		lockdir = LOCKDEV_DIR;
 	if (secure) {

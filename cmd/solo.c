@@ -251,6 +251,10 @@ parse_args(struct solo *s, int argc, char *argv[])
 	}
 	if (s->test && argc > 0)
 		errx(LK_EXIT_USAGE, "--test takes no command");
+	if (s->test && (s->have_wait || s->maxtime.tv_sec > 0 ||
+	    s->maxtime.tv_nsec > 0))
+		errx(LK_EXIT_USAGE, "--test neither waits nor runs a command: "
+		    "-w and --max-time do not apply");
 	if (!s->test && argc == 0)
 		errx(LK_EXIT_USAGE, "missing command");
 	s->cmd = argv;

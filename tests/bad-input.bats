@@ -83,6 +83,8 @@ bad() {
 	bad 64 "incompatible" flockrun -F -o f true
 	bad 64 "--remove needs" flockrun --remove -F f true
 	bad 64 "--test takes no command" flockrun --test f true
+	bad 64 "--test neither waits nor runs a command: -w, -o and -F do not apply" flockrun --test -w 5 f
+	bad 64 "--test neither waits" flockrun --test -F f
 	bad 64 "POSIX lock on a descriptor" flockrun --fcntl=posix 0
 	also=()
 	for i in $(seq 64); do also+=(--also "x$i"); done
@@ -122,6 +124,8 @@ bad() {
 	bad 64 "invalid max-time 'abc'" solo --max-time abc "$P" true
 	bad 64 "invalid conflict exit code '256'" solo -E 256 "$P" true
 	bad 64 "--test takes no command" solo --test "$P" true
+	bad 64 "--test neither waits nor runs a command: -w and --max-time do not apply" solo --test -w 5 "$P"
+	bad 64 "--test neither waits" solo --test --max-time 5 "$P"
 	bad 64 "invalid option" solo -Z "$P" true
 	bad 64 "^solo: unrecognized option" "$LOCKKIT_BIN/solo" --bogus "$P" true
 	bad 69 "cannot run no-such-command-xyz" solo "$P" no-such-command-xyz
@@ -147,6 +151,8 @@ bad() {
 	bad 64 "invalid new pid 'x'" lockdev -r x /dev/null
 	bad 64 "invalid wait '-1': negative" lockdev -w -1 /dev/null
 	bad 64 "-f goes with -u" lockdev -f /dev/null
+	bad 64 "-w goes with -l or a command" lockdev -w 5 /dev/null
+	bad 64 "-w goes with -l or a command" lockdev -u -w 5 /dev/null
 	bad 64 "-p does not apply" lockdev -p 1 /dev/null true
 	bad 64 "a command runs only without -l" lockdev -l /dev/null true
 	bad 64 "invalid option" lockdev -Z /dev/null
