@@ -283,6 +283,9 @@ main(int argc, char *argv[])
 		errx(LK_EXIT_USAGE, "-f goes with -u");
 	if (have_wait && mode != LOCK && mode != RUN)
 		errx(LK_EXIT_USAGE, "-w goes with -l or a command");
+	if (have_pid && mode == TEST)
+		errx(LK_EXIT_USAGE, "a test names whoever holds the device; "
+		    "-p goes with -l, -u and -r");
 	if (lockdir == NULL || *lockdir == '\0')
 		lockdir = LOCKDEV_DIR;
 	if (secure) {

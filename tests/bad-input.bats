@@ -153,6 +153,7 @@ bad() {
 	bad 64 "-f goes with -u" lockdev -f /dev/null
 	bad 64 "-w goes with -l or a command" lockdev -w 5 /dev/null
 	bad 64 "-w goes with -l or a command" lockdev -u -w 5 /dev/null
+	bad 64 "-p goes with -l, -u and -r" lockdev -p 1 /dev/null
 	bad 64 "-p does not apply" lockdev -p 1 /dev/null true
 	bad 64 "a command runs only without -l" lockdev -l /dev/null true
 	bad 64 "invalid option" lockdev -Z /dev/null
