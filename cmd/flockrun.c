@@ -69,7 +69,7 @@ static const char options[] =
 "  -x, -e, --exclusive       take an exclusive (write) lock (default)\n"
 "  -u, --unlock              remove a lock (on an inherited fd)\n"
 "  -n, --nb, --nonblock      fail at once rather than wait\n"
-"  -w, --wait, --timeout S   wait at most S seconds (fractional; 0 is -n)\n"
+"  -w, --wait, --timeout S   wait at most S seconds (fractional or inf; 0 is -n)\n"
 "  -E, --conflict-exit-code N  exit N on conflict or timeout (default 1)\n"
 "  -o, --close               close the lock fd before running the command\n"
 "  -F, --no-fork             exec the command in place of flockrun\n"
@@ -193,7 +193,7 @@ main(int argc, char *argv[])
 		case 'V':
 			print_version();
 		case 'w':
-			if (parse_duration(optarg, false, &wait, &errstr) == -1)
+			if (parse_duration(optarg, true, &wait, &errstr) == -1)
 				errx(LK_EXIT_USAGE, "invalid timeout '%s': %s",
 				    optarg, errstr);
 			have_wait = true;

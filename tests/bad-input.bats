@@ -52,7 +52,7 @@ bad() {
 	bad 64 "invalid timeout '1e3'" flockrun -w 1e3 f true
 	bad 64 "invalid timeout '100000001': too large" flockrun -w 100000001 f true
 	bad 64 "invalid timeout '': not a number of seconds" flockrun -w '' f true
-	bad 64 "invalid timeout 'inf'" flockrun -w inf f true
+	bad 64 "invalid timeout 'infinite'" flockrun -w infinite f true
 }
 
 @test "flockrun: exit codes, offsets and lengths out of range" {

@@ -45,10 +45,12 @@ load helper
 	release
 }
 
-@test "a waiter gets the lock when the holder lets go" {
+# waiter_gets_lock [OPTION...]: a flockrun waiting with OPTION... says
+# whom it waits for, and runs its command once the holder lets go.
+waiter_gets_lock() {
 	hold flockrun f
 	fifo err
-	flockrun --verbose f sh -c 'echo waited > out' 2>&"$fd_err" 3>&- &
+	flockrun --verbose "$@" f sh -c 'echo waited > out' 2>&"$fd_err" 3>&- &
 	waiter=$!
 	read -r -t 10 line <&"$fd_err"
 	# The first holder named: flockrun or its command (both have the
@@ -58,6 +60,14 @@ load helper
 	release
 	wait "$waiter"
 	assert_file_contains out waited
+}
+
+@test "a waiter gets the lock when the holder lets go" {
+	waiter_gets_lock
+}
+
+@test "-w inf waits without a limit, as no -w does" {
+	waiter_gets_lock -w inf
 }
 
 @test "--verbose says how long getting the lock took and what runs" {
