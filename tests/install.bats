@@ -8,7 +8,7 @@ load helper
 ROOT=$BATS_TEST_DIRNAME/..
 TOOLS=(flockrun lockdev solo)
 
-# mk TARGET VAR=VALUE...: make in the source tree, quietly.  A make check
+# mk ARG...: make in the source tree, quietly.  A make check
 # run with SANITIZE=1 in its environment installs the sanitized build,
 # the one LOCKKIT_BIN names; either way the binaries are up to date.
 mk() {
