@@ -52,11 +52,11 @@ static const struct option longopts[] = {
 };
 
 static const char synopsis[] =
-"usage: lockdev [-dfhqVv] [-L lockdir] [-p pid] [-w secs] device\n"
-"       lockdev -l [options] device\n"
-"       lockdev -u [options] device\n"
-"       lockdev -r newpid [options] device\n"
-"       lockdev [options] device command [arg ...]\n";
+"usage: lockdev [-dhqVv] [-L lockdir] device\n"
+"       lockdev -l [-p pid] [-w secs] [options] device\n"
+"       lockdev -u [-f] [-p pid] [options] device\n"
+"       lockdev -r newpid [-p pid] [options] device\n"
+"       lockdev [-w secs] [options] device command [arg ...]\n";
 
 static const char options[] =
 "\n"
