@@ -77,6 +77,7 @@ LOCKDEV_DIR ")\n"
 
 struct run {
 	struct devlock	*dl;
+	pid_t		 owner;		/* whose pid the lock files hold */
 	bool		 verbose;
 };
 
@@ -172,7 +173,8 @@ flock_device(const struct devlock *dl, int fd, const struct deadline *d,
 /*
  * In the command's process, before its exec: make its pid the owner.
  * A vfork child (child.h): devlock_relock() only makes system calls and
- * formats on the stack; warn() writes unbuffered stderr.
+ * formats on the stack; warn() writes unbuffered stderr; r->owner is the
+ * caller's memory, where the caller reads it once the command is done.
  */
 static void
 hand_to_child(pid_t child, void *arg)
@@ -180,11 +182,14 @@ hand_to_child(pid_t child, void *arg)
 	struct run *r = arg;
 	pid_t owner;
 
-	if (devlock_relock(r->dl, getppid(), child, &owner) != DEVLOCK_OK)
+	if (devlock_relock(r->dl, r->owner, child, &owner) != DEVLOCK_OK)
 		warn("%s: cannot hand the lock to pid %d", r->dl->dev,
 		    (int)child);
-	else if (r->verbose)
-		warnx("%s: locked for pid %d", r->dl->dev, (int)child);
+	else {
+		r->owner = child;
+		if (r->verbose)
+			warnx("%s: locked for pid %d", r->dl->dev, (int)child);
+	}
 }
 
 int
@@ -374,19 +379,20 @@ main(int argc, char *argv[])
 		fail("%s", dl.dev);
 	}
 	run.dl = &dl;
+	run.owner = pid;
 	run.verbose = verbose;
 	status = child_run(argv + 1, NULL, 0, hand_to_child, &run);
 	/*
-	 * The command's pid is reaped, so its lock reads as stale and may
-	 * already be someone else's: unlock removes only ours (or a stale
-	 * one), never a live other owner's.
-	 */
-	/*
 	 * Device flock first, lock files second: a waiter that sees the
-	 * files go must find the flock free too.
+	 * files go must find the flock free too.  The command is reaped, so
+	 * its lock reads as stale and a waiter may have taken it over: the
+	 * unlock removes the files only if they still name run.owner (or a
+	 * dead pid), never a live other owner's.  Matching the command's
+	 * pid, not just "dead", also frees the lock when that pid has
+	 * already gone to a new, unrelated process.
 	 */
 	close(devfd);
-	(void)devlock_unlock(&dl, pid, false, &owner);
+	(void)devlock_unlock(&dl, run.owner, false, &owner);
 	devlock_close(&dl);
 	return status;
 }

@@ -290,6 +290,22 @@ lockdev: LK.000.001.003: absent"
 	assert_equal "$(ls locks | wc -l)" 0
 }
 
+# faillock.so gives the command's pid to a new process the moment lockdev
+# reaps the command, as a busy machine may; in a pid namespace of the
+# test's own, which takes the new process with it at the end.
+@test "run mode: the lock goes with the command though its pid is reused at once" {
+	run -0 --separate-stderr unshare -pf --mount-proc sh -c '
+		p=$(env LD_PRELOAD="$1/faillock.so" FAILLOCK=reusepid \
+		    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		    lockdev /dev/null sh -c "echo \$\$") || exit
+		echo "$p"
+		kill -0 "$p"	# the command has gone, its pid lives on
+		' sh "$LOCKKIT_BIN"
+	assert_output --regexp '^[0-9]+$'
+	assert_equal "$stderr" ""
+	assert_equal "$(ls locks | wc -l)" 0
+}
+
 @test "run mode: flock users see the device busy while the command runs" {
 	run -0 lockdev /dev/null sh -c 'flock -n /dev/null true; echo $?'
 	assert_output 1
