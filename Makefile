@@ -72,7 +72,8 @@ DEBPKGS  = build-essential pkg-config libbsd-dev bats bats-support \
            cu minicom picocom tmux iproute2 valgrind cppcheck clang-tidy \
            shellcheck clang libclang-rt-dev
 
-.PHONY: all bench bench-deps check stress deps fuzz fuzz-deps install uninstall clean lint need-libbsd
+.PHONY: all bench bench-deps check stress deps fuzz fuzz-deps install uninstall clean lint need-libbsd \
+        packages
 .SECONDARY:
 all: $(PROGS) $(LIBA)
 
@@ -156,7 +157,7 @@ bench: bench-deps $(PROGS) $(BIN)/stamp $(BIN)/pair $(BIN)/flockrun-static
 	LOCKKIT_BIN=$(CURDIR)/$(BIN) bench/run
 
 bench-deps:
-	@$(MAKE) -s deps DEBPKGS="$(BENCHPKGS)"
+	@$(MAKE) -s packages DEBPKGS="$(BENCHPKGS)"
 
 # libFuzzer targets (clang), each run for FUZZ_SECONDS: the lock-file
 # parser, the number parsers, and each tool's argument handling (its main
@@ -186,14 +187,26 @@ fuzz: fuzz-deps
 	done
 
 fuzz-deps:
-	@$(MAKE) -s deps DEBPKGS="clang libclang-rt-dev"
+	@$(MAKE) -s packages DEBPKGS="clang libclang-rt-dev"
 
 lint:
 	mandoc -Tlint -Wwarning $(MANS)
 
-# Installs what building and testing need, from Debian; refreshes the
-# package lists first only when something is missing.
-deps:
+# Installs what building and testing need, from Debian, and brings
+# mandoc's database up to date.
+deps: packages
+	@# mandoc checks cross-references (.Xr) against its own database; with
+	@# none, or one older than the packages, -Tlint calls every installed
+	@# page an "outdated mandoc.db" entry.
+	@if [ ! -e /usr/share/man/mandoc.db ] || \
+	    [ -n "$$(find /var/lib/dpkg/info -newer /usr/share/man/mandoc.db \
+	    -name '*.list' -print -quit)" ]; then \
+	    makewhatis /usr/share/man; fi
+
+# The DEBPKGS not yet installed, refreshing the package lists first only
+# when something is missing.  With everything there it needs no root:
+# make fuzz (which make check runs) works as any user.
+packages:
 	@missing=; for p in $(DEBPKGS); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
 	    grep -q 'install ok installed' || missing="$$missing $$p"; done; \
@@ -202,13 +215,6 @@ deps:
 	    apt-get update && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	fi
-	@# mandoc checks cross-references (.Xr) against its own database; with
-	@# none, or one older than the packages, -Tlint calls every installed
-	@# page an "outdated mandoc.db" entry.
-	@if [ ! -e /usr/share/man/mandoc.db ] || \
-	    [ -n "$$(find /var/lib/dpkg/info -newer /usr/share/man/mandoc.db \
-	    -name '*.list' -print -quit)" ]; then \
-	    makewhatis /usr/share/man; fi
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

@@ -5,14 +5,13 @@
 
 load helper
 
-setup_file() {
+# In setup, not setup_file: Debian's bats 1.8 fails a file whose
+# setup_file skips.
+setup() {
 	[ "$(id -u)" = 0 ] || skip "needs root: writes /var/lock, lets cu open the pty"
 	for t in cu minicom picocom tmux; do
 		command -v "$t" >/dev/null || skip "$t not installed"
 	done
-}
-
-setup() {
 	lk_setup || return 1
 	NODE='' SESSION=lockkit-$$-$BATS_TEST_NUMBER
 	export LOCKDEV_LOCKDIR=/var/lock TERM=xterm
@@ -25,6 +24,7 @@ setup() {
 }
 
 teardown() {
+	[ -n "${PTY_FD:-}" ] || return 0	# skipped: nothing was started
 	tmux kill-session -t "$SESSION" 2>/dev/null || :
 	kill "$OWNER" 2>/dev/null || :
 	lockdev -q -u -f "$PTY" 2>/dev/null || :

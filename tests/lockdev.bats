@@ -294,6 +294,7 @@ lockdev: LK.000.001.003: absent"
 # reaps the command, as a busy machine may; in a pid namespace of the
 # test's own, which takes the new process with it at the end.
 @test "run mode: the lock goes with the command though its pid is reused at once" {
+	[ "$(id -u)" = 0 ] || skip "needs root for a pid namespace"
 	run -0 --separate-stderr unshare -pf --mount-proc sh -c '
 		p=$(env LD_PRELOAD="$1/faillock.so" FAILLOCK=reusepid \
 		    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
