@@ -72,8 +72,8 @@ DEBPKGS  = build-essential pkg-config libbsd-dev bats bats-support \
            cu minicom picocom tmux iproute2 valgrind cppcheck clang-tidy \
            shellcheck clang libclang-rt-dev
 
-.PHONY: all bench bench-deps check stress deps fuzz fuzz-deps install uninstall clean lint need-libbsd \
-        packages
+.PHONY: all bench bench-deps check stress deps fuzz fuzz-deps install uninstall clean lint need-bats \
+        need-libbsd packages
 .SECONDARY:
 all: $(PROGS) $(LIBA)
 
@@ -86,6 +86,18 @@ need-libbsd:
 	@$(PKG_CONFIG) --exists libbsd-overlay || { echo "lockkit needs" \
 	    "libbsd's pkg-config file (Debian: libbsd-dev): run 'make deps'" \
 	    "as root, or install it" >&2; exit 1; }
+
+# Likewise for the tests: bats, and the libraries they load from
+# BATS_LIB_PATH (bats's default: /usr/lib/bats).
+BATS_LIBS = bats-support bats-assert bats-file
+need-bats:
+	@ok=1; command -v bats >/dev/null || ok=; IFS=:; \
+	for l in $(BATS_LIBS); do found=; \
+	    for d in $${BATS_LIB_PATH:-/usr/lib/bats}; do \
+	    [ -d "$$d/$$l" ] && found=1; done; [ -n "$$found" ] || ok=; \
+	done; [ -n "$$ok" ] || { echo "lockkit's tests need bats and" \
+	    "its libraries $(BATS_LIBS) (Debian packages of those names):" \
+	    "run 'make deps' as root, or install them" >&2; exit 1; }
 
 $(LIBA): $(LIBOBJ)
 	rm -f $@
@@ -118,7 +130,7 @@ $(BIN)/faillock.so: tests/tools/faillock.c
 # Builds everything, runs the C unit tests and every bats file, and ends
 # with one line "N passed, N failed".
 TESTBINS = $(PROGS) $(UNITS) $(BIN)/ptyhold $(BIN)/incr $(BIN)/faillock.so
-check: $(TESTBINS)
+check: need-bats $(TESTBINS)
 	LOCKKIT_BIN=$(CURDIR)/$(BIN) LOCKKIT_SANITIZE=$(SANITIZE) \
 	    tests/run $(UNITS) tests/*.bats
 
@@ -127,7 +139,7 @@ check: $(TESTBINS)
 # kinds and through solo with its port among the ephemeral ones; 500
 # SIGKILLed holders, 100 per kind; 1000 rounds of 8 lockdev -l racing for
 # a stale lock.  Bounded: every wait has a deadline.
-stress: $(TESTBINS)
+stress: need-bats $(TESTBINS)
 	LOCKKIT_BIN=$(CURDIR)/$(BIN) LOCKKIT_SANITIZE=$(SANITIZE) \
 	    STRESS_PROCS=16 STRESS_ITERS=100 STRESS_KILLS=100 \
 	    STRESS_ROUNDS=1000 tests/run tests/stress.bats

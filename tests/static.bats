@@ -4,7 +4,7 @@
 # bench/pair.c (bench/stamp.c is freestanding), shellcheck (settings in
 # .shellcheckrc) clean on every script, and valgrind memcheck clean on
 # each tool's main paths; and the build itself: the fuzz targets, and a
-# build without libbsd.  Under SANITIZE=1 they are skipped: the source
+# build without libbsd or a check without bats's libraries.  Under SANITIZE=1 they are skipped: the source
 # is the same, and valgrind cannot run sanitized binaries.
 
 load helper
@@ -76,6 +76,16 @@ setup() {
 	assert_failure
 	assert_output --partial "lockkit needs libbsd's pkg-config file (Debian: libbsd-dev): run 'make deps'"
 	refute_output --partial "implicit declaration"
+	run find "$T/cmd" "$T/lib" -name '*.o'
+	assert_output ""
+}
+
+@test "make check without bats's libraries says what is missing, and builds nothing" {
+	cp -r "$SRC/Makefile" "$SRC/cmd" "$SRC/lib" "$T/"
+	rm -f "$T"/cmd/*.o "$T"/lib/*.o "$T"/lib/*.a
+	run env BATS_LIB_PATH="$T/none" make -C "$T" check
+	assert_failure
+	assert_output --partial "lockkit's tests need bats and its libraries bats-support bats-assert bats-file (Debian packages of those names): run 'make deps' as root, or install them"
 	run find "$T/cmd" "$T/lib" -name '*.o'
 	assert_output ""
 }
