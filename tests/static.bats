@@ -3,9 +3,10 @@
 # (settings in .clang-tidy) clean on cmd/, lib/ and the benchmark's timer
 # bench/pair.c (bench/stamp.c is freestanding), shellcheck (settings in
 # .shellcheckrc) clean on every script, and valgrind memcheck clean on
-# each tool's main paths; and the build itself: the fuzz targets, and a
-# build without libbsd or a check without bats's libraries.  Under SANITIZE=1 they are skipped: the source
-# is the same, and valgrind cannot run sanitized binaries.
+# each tool's main paths; and the build itself: the fuzz targets, a
+# build without libbsd and a check without bats's libraries.  Under
+# SANITIZE=1 they are skipped: the source is the same, and valgrind
+# cannot run sanitized binaries.
 
 load helper
 
