@@ -167,7 +167,7 @@ waiter_gets_lock() {
 }
 
 @test "cannot open on a read-only file system: 73" {
-	[ "$(id -u)" = 0 ] || skip "needs root for a private read-only mount"
+	need_ns "a private read-only mount" unshare -m mount -t tmpfs -o ro none "$T"
 	mkdir ro
 	run -73 unshare -m sh -c 'mount -t tmpfs -o ro none ro && exec flockrun ro/f true'
 	assert_output --partial "ro/f: cannot open: Read-only file system"

@@ -43,6 +43,24 @@ sig_ignored() {
 		exec grep SigIgn /proc/self/status' sh "$@"
 }
 
+# need_ns WHAT PROBE...: skip the test unless this process may make the
+# namespace WHAT, by running PROBE, which makes one and uses it as the
+# test will: root is not enough in a container without CAP_SYS_ADMIN
+# (docker's default), and there a test would fail for the machine's sake.
+need_ns() {
+	local what=$1
+	shift
+	[ "$(id -u)" = 0 ] || skip "needs root for $what"
+	"$@" >/dev/null 2>&1 || skip "needs $what, which this machine refuses"
+}
+
+# need_netns: need_ns for in_netns.
+need_netns() {
+	need_ns "a network namespace" unshare -n sh -c 'ip link set lo up &&
+	    f=/proc/sys/net/ipv4/ip_local_port_range && r=$(cat $f) &&
+	    echo "$r" > $f'
+}
+
 # in_netns FIRST LAST SCRIPT ARG...: SCRIPT (bash, with ARG... as $1 ...)
 # in a network namespace of its own (root only), with loopback up and
 # outgoing connections given local ports FIRST to LAST only.  With a

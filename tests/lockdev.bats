@@ -294,7 +294,7 @@ lockdev: LK.000.001.003: absent"
 # reaps the command, as a busy machine may; in a pid namespace of the
 # test's own, which takes the new process with it at the end.
 @test "run mode: the lock goes with the command though its pid is reused at once" {
-	[ "$(id -u)" = 0 ] || skip "needs root for a pid namespace"
+	need_ns "a pid namespace" unshare -pf --mount-proc true
 	run -0 --separate-stderr unshare -pf --mount-proc sh -c '
 		p=$(env LD_PRELOAD="$1/faillock.so" FAILLOCK=reusepid \
 		    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
@@ -422,11 +422,15 @@ lockdev: LK.000.001.003: absent"
 	run -8 lockdev -L "$T/plain" /dev/null
 }
 
-@test "a read-only lock directory gives 3, an unwritable one 2" {
-	[ "$(id -u)" = 0 ] || skip "needs root"
+@test "a read-only lock directory gives 3" {
+	need_ns "a private read-only mount" unshare -m mount -t tmpfs -o ro none "$T"
 	mkdir ro
 	run -3 unshare -m sh -c 'mount -t tmpfs -o ro none ro && exec lockdev -l -p 1 -L ro /dev/null'
 	assert_output "lockdev: /dev/null: cannot lock in ro: Read-only file system"
+}
+
+@test "an unwritable lock directory gives 2" {
+	[ "$(id -u)" = 0 ] || skip "needs root to run as another uid"
 	# A directory uid 1000 can search and read but not write.
 	pub=$(mktemp -d /tmp/lockkit.XXXXXX)
 	chmod 755 "$pub"

@@ -155,13 +155,13 @@ uid_addr() {
 }
 
 @test "--test on a free port that its own probe connects to says free, leaves it free" {
-	[ "$(id -u)" = 0 ] || skip "needs root for a network namespace"
+	need_netns
 	run -0 in_netns "$P" "$P" 'solo --test "$1"; echo "test $?"; solo "$1" echo took' "$P"
 	assert_output $'test 0\ntook'
 }
 
 @test "a waiter whose connection meets itself takes the freed lock at once" {
-	[ "$(id -u)" = 0 ] || skip "needs root for a network namespace"
+	need_netns
 	mkfifo held go knocking knock
 	# The waiter's connect waits (faillock.so) until the holder has gone
 	# and the port is free; it then connects to itself.  Every fifo is

@@ -104,7 +104,7 @@ exclusion() {
 # from everyone for a minute.  In a network namespace of its own, with a
 # range of 64 ports starting at the lock's.
 @test "mutual exclusion: solo -w with its port among the ephemeral ones" {
-	[ "$(id -u)" = 0 ] || skip "needs root for a network namespace"
+	need_netns
 	kind solo
 	echo 0 > count
 	: > errors
