@@ -108,6 +108,16 @@ parse_secs(const char *opt, const char *s, bool inf, struct timespec *ts)
 		errx(LK_EXIT_USAGE, "invalid %s '%s': %s", opt, s, errstr);
 }
 
+/*
+ * Whether a duration asks for anything: to --max-time and -sleep, 0 means
+ * none, as when the option is not given.
+ */
+static bool
+nonzero(const struct timespec *ts)
+{
+	return ts->tv_sec > 0 || ts->tv_nsec > 0;
+}
+
 /* Kay's options are single-dash words: -port=N, -verbose, ... */
 static const char *
 kay_option(const char *arg, const char *word)
@@ -251,8 +261,7 @@ parse_args(struct solo *s, int argc, char *argv[])
 	}
 	if (s->test && argc > 0)
 		errx(LK_EXIT_USAGE, "--test takes no command");
-	if (s->test && (s->have_wait || s->maxtime.tv_sec > 0 ||
-	    s->maxtime.tv_nsec > 0))
+	if (s->test && (s->have_wait || nonzero(&s->maxtime)))
 		errx(LK_EXIT_USAGE, "--test neither waits nor runs a command: "
 		    "-w and --max-time do not apply");
 	if (!s->test && argc == 0)
@@ -344,10 +353,10 @@ main(int argc, char *argv[])
 	/* The one descriptor the command inherits: the lock itself. */
 	if (fcntl(sl.fd, F_SETFD, 0) == -1)
 		err(LK_EXIT_OSERR, "%s: fcntl", socklock_name(&sl));
-	if (s.sleep.tv_sec > 0 || s.sleep.tv_nsec > 0)
+	if (nonzero(&s.sleep))
 		while (nanosleep(&s.sleep, &s.sleep) == -1 && errno == EINTR)
 			continue;
-	if (s.maxtime.tv_sec > 0 || s.maxtime.tv_nsec > 0) {
+	if (nonzero(&s.maxtime)) {
 		/* An interval timer survives exec; SIGALRM must kill. */
 		signal(SIGALRM, SIG_DFL);
 		memset(&it, 0, sizeof(it));
