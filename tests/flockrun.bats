@@ -167,7 +167,7 @@ waiter_gets_lock() {
 }
 
 @test "cannot open on a read-only file system: 73" {
-	need_ns "a private read-only mount" unshare -m mount -t tmpfs -o ro none "$T"
+	need_ro_mount
 	mkdir ro
 	run -73 unshare -m sh -c 'mount -t tmpfs -o ro none ro && exec flockrun ro/f true'
 	assert_output --partial "ro/f: cannot open: Read-only file system"

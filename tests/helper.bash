@@ -54,6 +54,11 @@ need_ns() {
 	"$@" >/dev/null 2>&1 || skip "needs $what, which this machine refuses"
 }
 
+# need_ro_mount: need_ns for a test's own read-only tmpfs (unshare -m).
+need_ro_mount() {
+	need_ns "a private read-only mount" unshare -m mount -t tmpfs -o ro none "$T"
+}
+
 # need_netns: need_ns for in_netns.
 need_netns() {
 	need_ns "a network namespace" unshare -n sh -c 'ip link set lo up &&

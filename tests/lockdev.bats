@@ -423,7 +423,7 @@ lockdev: LK.000.001.003: absent"
 }
 
 @test "a read-only lock directory gives 3" {
-	need_ns "a private read-only mount" unshare -m mount -t tmpfs -o ro none "$T"
+	need_ro_mount
 	mkdir ro
 	run -3 unshare -m sh -c 'mount -t tmpfs -o ro none ro && exec lockdev -l -p 1 -L ro /dev/null'
 	assert_output "lockdev: /dev/null: cannot lock in ro: Read-only file system"
