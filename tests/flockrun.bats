@@ -453,12 +453,6 @@ contend() {
 	assert_output --regexp "flockrun: f[12]: cannot lock: would deadlock"
 }
 
-# faillock.so fakes lock failures of file systems we cannot mount here.
-preload() {
-	env LD_PRELOAD="$LOCKKIT_BIN/faillock.so" \
-	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"
-}
-
 @test "no locks available (ENOLCK, NFS without a lock daemon): 71, cause named" {
 	run -71 preload FAILLOCK=enolck flockrun f true
 	assert_output "flockrun: f: cannot lock: no locks available (on NFS, is the lock daemon running?)"

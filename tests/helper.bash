@@ -146,6 +146,15 @@ now_ms() {
 	echo $(( $(date +%s%N) / 1000000 ))
 }
 
+# preload [VAR=VALUE...] CMD...: CMD with faillock.so, which fakes the
+# failures of file systems we cannot mount here (FAILLOCK says which).
+# A sanitized tool refuses to start unless told that a preload coming
+# before ASan's runtime is fine.
+preload() {
+	env LD_PRELOAD="$LOCKKIT_BIN/faillock.so" \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"
+}
+
 # dead_pid: a pid that is certainly dead (for stale lock files).
 dead_pid() {
 	sh -c 'echo $$'

@@ -86,16 +86,14 @@ lockdev: LK.000.001.003: absent"
 
 @test "without unnamed temp files (NFS), a named one is used and removed" {
 	umask 077
-	export FAILLOCK=notmpfile
-	run -0 env LD_PRELOAD="$LOCKKIT_BIN/faillock.so" \
-	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-	    lockdev -l -p "$OWNER" /dev/null
+	run -0 preload FAILLOCK=notmpfile lockdev -l -p "$OWNER" /dev/null
 	assert_equal "$(cat locks/LCK..null)" "$(hdb "$OWNER")"
 	assert_equal "$(stat -c '%i %a %h' locks/LCK..null)" "$(stat -c '%i %a %h' locks/LCK.001.003)"
 	assert_equal "$(stat -c '%a %h' locks/LCK..null)" "644 2"
 	assert_equal "$(ls locks | wc -l)" 2
 	# Held: the named temp file goes again.
-	run -1 env LD_PRELOAD="$LOCKKIT_BIN/faillock.so" lockdev -l -p $$ /dev/null
+	run -1 preload FAILLOCK=notmpfile lockdev -l -p $$ /dev/null
+	assert_output "$OWNER"
 	assert_equal "$(ls locks | wc -l)" 2
 }
 
@@ -103,9 +101,7 @@ lockdev: LK.000.001.003: absent"
 	run -0 lockdev -l -p "$OWNER" /dev/null
 	before=$(stat -c %y locks)
 	# Named temp files (as on NFS) would show as a change to the directory.
-	run -1 env LD_PRELOAD="$LOCKKIT_BIN/faillock.so" FAILLOCK=notmpfile \
-	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-	    lockdev -l /dev/null
+	run -1 preload FAILLOCK=notmpfile lockdev -l /dev/null
 	assert_output "$OWNER"
 	assert_equal "$(stat -c %y locks)" "$before"
 	assert_equal "$(ls locks | wc -l)" 2
