@@ -93,8 +93,9 @@ setup() {
 }
 
 @test "under SANITIZE=1 a sanitizer's report fails the run, whatever the status" {
-	# A leak found at exit used to turn status 1 into status 1: a test
-	# expecting "held" passed.  The leaker here stands for such a tool.
+	# LeakSanitizer used to end a leaking tool with status 1, the tools'
+	# "held", so a test expecting that passed.  This leaker, which exits 1
+	# of itself, stands for such a tool.
 	printf '%s\n' '#include <stdlib.h>' 'void *volatile p;' \
 	    'int main(void) { p = malloc(64); p = 0; return 1; }' > leak.c
 	gcc -fsanitize=address -o leak leak.c
