@@ -91,7 +91,7 @@ lockdev: LK.000.001.003: absent"
 	assert_equal "$(stat -c '%i %a %h' locks/LCK..null)" "$(stat -c '%i %a %h' locks/LCK.001.003)"
 	assert_equal "$(stat -c '%a %h' locks/LCK..null)" "644 2"
 	assert_equal "$(ls locks | wc -l)" 2
-	# Held: the named temp file goes again.
+	# Held: refused, with the owner named and no temp file left.
 	run -1 preload FAILLOCK=notmpfile lockdev -l -p $$ /dev/null
 	assert_output "$OWNER"
 	assert_equal "$(ls locks | wc -l)" 2
