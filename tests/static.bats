@@ -70,10 +70,15 @@ setup() {
 	refute_output --partial "ERROR"
 }
 
-@test "a build without libbsd says what is missing, and compiles nothing" {
-	# A copy of the tree, so that the real build is not touched.
+# copy_tree: the Makefile and sources in $T, without objects, so that a
+# build that must stop early is tried without touching the real one.
+copy_tree() {
 	cp -r "$SRC/Makefile" "$SRC/cmd" "$SRC/lib" "$T/"
 	rm -f "$T"/cmd/*.o "$T"/lib/*.o "$T"/lib/*.a
+}
+
+@test "a build without libbsd says what is missing, and compiles nothing" {
+	copy_tree
 	run make -C "$T" PKG_CONFIG=false all
 	assert_failure
 	assert_output --partial "lockkit needs libbsd's pkg-config file (Debian: libbsd-dev): run 'make deps'"
@@ -83,8 +88,7 @@ setup() {
 }
 
 @test "make check without bats's libraries says what is missing, and builds nothing" {
-	cp -r "$SRC/Makefile" "$SRC/cmd" "$SRC/lib" "$T/"
-	rm -f "$T"/cmd/*.o "$T"/lib/*.o "$T"/lib/*.a
+	copy_tree
 	run env BATS_LIB_PATH="$T/none" make -C "$T" check
 	assert_failure
 	assert_output --partial "lockkit's tests need bats and its libraries bats-support bats-assert bats-file (Debian packages of those names): run 'make deps' as root, or install them"
