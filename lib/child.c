@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,14 +19,6 @@ static const int forwarded[] = {
 #define NFORWARDED	(sizeof(forwarded) / sizeof(forwarded[0]))
 
 static volatile sig_atomic_t pending[NFORWARDED];
-
-/*
- * Of the signals we handle, those the caller had ignored (nohup ignores
- * SIGHUP; a shell's background job, SIGINT and SIGQUIT).  We still pass
- * them on, but the command starts with them ignored, as it would have
- * with no lock tool in between: it is for the command to say otherwise.
- */
-static sigset_t ignored;
 
 static void
 on_forwarded(int sig, siginfo_t *si, void *ctx)
@@ -48,28 +41,6 @@ static void
 on_child(int sig)
 {
 	(void)sig;	/* only here to end sigsuspend() */
-}
-
-/* Install sa for sig, noting in ignored whether the caller ignored it. */
-static void
-handle(int sig, const struct sigaction *sa)
-{
-	struct sigaction was;
-
-	if (sigaction(sig, sa, &was) == 0 && was.sa_handler == SIG_IGN)
-		sigaddset(&ignored, sig);
-}
-
-/* In the child: sig back as the caller had it, ignored or default. */
-static void
-unhandle(int sig)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = sigismember(&ignored, sig) ? SIG_IGN : SIG_DFL;
-	sigaction(sig, &sa, NULL);
 }
 
 /*
@@ -98,22 +69,28 @@ child_exec(char *const argv[])
  * before it execs: so the command never runs before, say, a lock is
  * handed to its pid.  The child borrows our memory and we sleep until it
  * execs or exits, so nothing races: started() must only not allocate (see
- * child.h), and nothing here returns from this frame in the child.  The
- * forwarded signals stay blocked until their default actions are back,
- * so none runs our handler in the child, and a signal that arrives
- * before the exec acts on the child as it would after.
+ * child.h), and nothing here returns from this frame in the child.
+ * The child has the caller's signal dispositions, as we have not yet
+ * installed our forwarding handlers (child_run does that once we are
+ * back), save SIGCHLD's, which it puts back if the caller ignored it
+ * (our handler itself goes at the exec).  The forwarded signals stay
+ * blocked until the exec is near, so one that arrives before the exec
+ * acts on the child as it would after.
+ * This is the waiter's path from getting the lock to starting the
+ * command, so it makes as few system calls as it can: with no signal
+ * ignored, two in the child and none but vfork in here.
  * vfork and not fork: copying the page tables and faulting every touched
  * page back costs a fork about as much as the rest of lockdev's run.
  * Nor posix_spawn, though glibc's is a vfork too: its child visits every
  * one of the 64 signals (115 system calls) and runs on a stack mapped for
- * it, all while a waiter that has just got its lock is starting the
- * command.  Here the child resets the seven signals we handle, and no
- * more.
+ * it.
  */
 static pid_t
 start(char *const argv[], const int *closefds, size_t nclose,
-    const sigset_t *mask, void (*started)(pid_t, void *), void *arg)
+    const sigset_t *mask, bool chld_ignored, void (*started)(pid_t, void *),
+    void *arg)
 {
+	struct sigaction sa;
 	pid_t pid;
 	size_t i;
 
@@ -126,9 +103,12 @@ start(char *const argv[], const int *closefds, size_t nclose,
 	case -1:
 		err(LK_EXIT_OSERR, "vfork");
 	case 0:
-		for (i = 0; i < NFORWARDED; i++)
-			unhandle(forwarded[i]);
-		unhandle(SIGCHLD);
+		if (chld_ignored) {
+			memset(&sa, 0, sizeof(sa));
+			sigemptyset(&sa.sa_mask);
+			sa.sa_handler = SIG_IGN;
+			sigaction(SIGCHLD, &sa, NULL);
+		}
 		if (started != NULL)
 			started(getpid(), arg);
 		sigprocmask(SIG_SETMASK, mask, NULL);
@@ -144,7 +124,7 @@ int
 child_run(char *const argv[], const int *closefds, size_t nclose,
     void (*started)(pid_t, void *), void *arg)
 {
-	struct sigaction sa;
+	struct sigaction sa, was;
 	sigset_t block, old, waitmask;
 	pid_t pid, r;
 	size_t i;
@@ -156,25 +136,32 @@ child_run(char *const argv[], const int *closefds, size_t nclose,
 		sigaddset(&block, forwarded[i]);
 	/*
 	 * Block everything we handle before spawning: a signal that comes
-	 * while the child starts stays pending and is forwarded by the loop
-	 * below, never lost.
+	 * before our handlers are in, or while the child starts, stays
+	 * pending and is forwarded by the loop below, never lost.
 	 */
 	if (sigprocmask(SIG_BLOCK, &block, &old) == -1)
 		err(LK_EXIT_OSERR, "sigprocmask");
 
-	/* Our handlers; the same calls tell what the caller ignored. */
-	sigemptyset(&ignored);
+	/*
+	 * SIGCHLD's handler goes in before the child exists: were the
+	 * caller's SIGCHLD ignored, a child that exited before we changed
+	 * it would be reaped by the kernel, and waitpid() would fail.
+	 */
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_NOCLDSTOP;
+	sa.sa_handler = on_child;
+	if (sigaction(SIGCHLD, &sa, &was) == -1)
+		err(LK_EXIT_OSERR, "sigaction");
+
+	pid = start(argv, closefds, nclose, &old, was.sa_handler == SIG_IGN,
+	    started, arg);
+
+	/* The child has execed or exited: now the forwarding handlers. */
 	sa.sa_sigaction = on_forwarded;
 	sa.sa_flags = SA_SIGINFO;
 	for (i = 0; i < NFORWARDED; i++)
-		handle(forwarded[i], &sa);
-	sa.sa_flags = SA_NOCLDSTOP;
-	sa.sa_handler = on_child;
-	handle(SIGCHLD, &sa);
-
-	pid = start(argv, closefds, nclose, &old, started, arg);
+		sigaction(forwarded[i], &sa, NULL);
 
 	waitmask = old;
 	sigdelset(&waitmask, SIGCHLD);

@@ -378,15 +378,18 @@ forward_one() {
 
 @test "signals the caller ignores stay ignored, as under nohup" {
 	# The command's ignored signals are what they would be run directly,
-	# whatever the mode and whether a timer was used for -w.
-	want=$(sig_ignored HUP INT ALRM)
+	# whatever the mode and whether a timer was used for -w.  SIGCHLD
+	# too, which fork mode must catch to wait for the command: ignored,
+	# the kernel would reap the command and its status would be lost.
+	want=$(sig_ignored HUP INT ALRM CHLD)
 	none=$(sig_ignored)
 	[ "$want" != "$none" ] || fail "trap '' did not ignore anything"
 	for opts in "" "-F" "-w 5" "-F -w 5"; do
-		run -0 bash -c 'trap "" HUP INT ALRM; exec flockrun '"$opts"' f grep SigIgn /proc/self/status'
+		run -0 bash -c 'trap "" HUP INT ALRM CHLD; exec flockrun '"$opts"' f grep SigIgn /proc/self/status'
 		assert_output "$want"
 		run -0 bash -c 'exec flockrun '"$opts"' f grep SigIgn /proc/self/status'
 		assert_output "$none"
+		run -3 bash -c 'trap "" CHLD; exec flockrun '"$opts"' f sh -c "exit 3"'
 	done
 }
 

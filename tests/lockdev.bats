@@ -504,11 +504,13 @@ lockdev: LK.000.001.003: absent"
 }
 
 @test "run mode: signals the caller ignores stay ignored in the command" {
-	want=$(sig_ignored HUP INT)
+	want=$(sig_ignored HUP INT CHLD)
 	none=$(sig_ignored)
 	[ "$want" != "$none" ] || fail "trap '' did not ignore anything"
-	run -0 bash -c 'trap "" HUP INT; exec lockdev -w 5 /dev/null grep SigIgn /proc/self/status'
+	run -0 bash -c 'trap "" HUP INT CHLD; exec lockdev -w 5 /dev/null grep SigIgn /proc/self/status'
 	assert_output "$want"
+	# Its status still comes back, though SIGCHLD was ignored.
+	run -3 bash -c 'trap "" CHLD; exec lockdev -w 5 /dev/null sh -c "exit 3"'
 	run -0 lockdev -w 5 /dev/null grep SigIgn /proc/self/status
 	assert_output "$none"
 	assert_equal "$(ls locks | wc -l)" 0
