@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <errno.h>
 #include <signal.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,10 +71,10 @@ child_exec(char *const argv[])
  * child.h), and nothing here returns from this frame in the child.
  * The child has the caller's signal dispositions, as we have not yet
  * installed our forwarding handlers (child_run does that once we are
- * back), save SIGCHLD's, which it puts back if the caller ignored it
- * (our handler itself goes at the exec).  The forwarded signals stay
- * blocked until the exec is near, so one that arrives before the exec
- * acts on the child as it would after.
+ * back), save SIGCHLD's: chld is the caller's, which the child puts
+ * back if it ignored the signal (our handler itself goes at the exec).
+ * The forwarded signals stay blocked until the exec is near, so one that
+ * arrives before the exec acts on the child as it would after.
  * This is the waiter's path from getting the lock to starting the
  * command, so it makes as few system calls as it can: with no signal
  * ignored, two in the child and none but vfork in here.
@@ -87,10 +86,9 @@ child_exec(char *const argv[])
  */
 static pid_t
 start(char *const argv[], const int *closefds, size_t nclose,
-    const sigset_t *mask, bool chld_ignored, void (*started)(pid_t, void *),
-    void *arg)
+    const sigset_t *mask, const struct sigaction *chld,
+    void (*started)(pid_t, void *), void *arg)
 {
-	struct sigaction sa;
 	pid_t pid;
 	size_t i;
 
@@ -103,12 +101,8 @@ start(char *const argv[], const int *closefds, size_t nclose,
 	case -1:
 		err(LK_EXIT_OSERR, "vfork");
 	case 0:
-		if (chld_ignored) {
-			memset(&sa, 0, sizeof(sa));
-			sigemptyset(&sa.sa_mask);
-			sa.sa_handler = SIG_IGN;
-			sigaction(SIGCHLD, &sa, NULL);
-		}
+		if (chld->sa_handler == SIG_IGN)
+			sigaction(SIGCHLD, chld, NULL);
 		if (started != NULL)
 			started(getpid(), arg);
 		sigprocmask(SIG_SETMASK, mask, NULL);
@@ -154,8 +148,7 @@ child_run(char *const argv[], const int *closefds, size_t nclose,
 	if (sigaction(SIGCHLD, &sa, &was) == -1)
 		err(LK_EXIT_OSERR, "sigaction");
 
-	pid = start(argv, closefds, nclose, &old, was.sa_handler == SIG_IGN,
-	    started, arg);
+	pid = start(argv, closefds, nclose, &old, &was, started, arg);
 
 	/* The child has execed or exited: now the forwarding handlers. */
 	sa.sa_sigaction = on_forwarded;
