@@ -76,8 +76,9 @@ child_exec(char *const argv[])
  * The forwarded signals stay blocked until the exec is near, so one that
  * arrives before the exec acts on the child as it would after.
  * This is the waiter's path from getting the lock to starting the
- * command, so it makes as few system calls as it can: with no signal
- * ignored, two in the child and none but vfork in here.
+ * command, so it makes as few system calls as it can: with SIGCHLD not
+ * ignored, none here but vfork, and in the child the sigprocmask and the
+ * exec, besides what started() and the closes need.
  * vfork and not fork: copying the page tables and faulting every touched
  * page back costs a fork about as much as the rest of lockdev's run.
  * Nor posix_spawn, though glibc's is a vfork too: its child visits every
