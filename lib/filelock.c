@@ -49,27 +49,65 @@ open_mode(const struct lockreq *r)
 	return r->kind != LOCK_KIND_FLOCK && !r->shared ? O_RDWR : O_RDONLY;
 }
 
+#define OPEN_ROUNDS	64	/* create-or-open attempts before EAGAIN */
+
 /*
- * Open a file to lock.  O_NONBLOCK, because open(2) itself may wait, where
- * no -w reaches it: a FIFO until a writer comes, a serial line until its
- * carrier does.  The lock calls ignore the flag; it is cleared at once all
- * the same, as the command inherits the descriptor.
+ * Open path with flags, creating it (0666 less umask) if missing.  An
+ * existing file is opened without O_CREAT: in a world-writable sticky
+ * directory such as /tmp, fs.protected_regular (protected_fifos for a
+ * FIFO) makes O_CREAT of another user's existing file fail with EACCES,
+ * even for root, where the plain open is allowed and the lock works.
+ * Only a missing file is created, with O_EXCL.  Between the two calls
+ * another process may create the name (EEXIST) or remove it again (ENOENT
+ * on the next plain open, as --remove does): go round again.  Each lost
+ * round means another process created or removed the file in between;
+ * after OPEN_ROUNDS of them, EAGAIN.  O_EXCL also fails on a dangling
+ * symbolic link; that one is followed with plain O_CREAT, creating its
+ * target, as flock(1) does.
  */
 static int
-open_path(const char *path, int *mode)
+open_or_create(const char *path, int flags)
 {
-	int fd, e;
+	struct stat st;
+	int fd, i;
 
-	fd = open(path, *mode | O_NOCTTY | O_NONBLOCK | O_CREAT, 0666);
+	for (i = 0; i < OPEN_ROUNDS; i++) {
+		if ((fd = open(path, flags)) != -1 || errno != ENOENT)
+			return fd;
+		fd = open(path, flags | O_CREAT | O_EXCL, 0666);
+		if (fd != -1 || errno != EEXIST)
+			return fd;
+		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			return open(path, flags | O_CREAT, 0666);
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+/*
+ * Open a file to lock, creating it if create.  O_NONBLOCK, because
+ * open(2) itself may wait, where no -w reaches it: a FIFO until a writer
+ * comes, a serial line until its carrier does.  The lock calls ignore the
+ * flag; it is cleared at once all the same, as the command inherits the
+ * descriptor.
+ */
+static int
+open_path(const char *path, int *mode, bool create)
+{
+	int fd, e, flags = O_NOCTTY | O_NONBLOCK;
+
+	fd = create ? open_or_create(path, *mode | flags) :
+	    open(path, *mode | flags);
 	/*
-	 * Linux refuses O_CREAT on a directory, though it would be a no-op.
-	 * A file we may not write is still opened: the lock may fail later,
-	 * and then says write access is needed.
+	 * A directory opens read-only only.  A file we may not write is
+	 * still opened: the lock may fail later, and then says write access
+	 * is needed.
 	 */
 	if (fd == -1 && (errno == EISDIR || (*mode == O_RDWR &&
 	    (errno == EACCES || errno == EROFS || errno == ETXTBSY)))) {
 		*mode = O_RDONLY;
-		fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+		fd = create ? open_or_create(path, O_RDONLY | flags) :
+		    open(path, O_RDONLY | flags);
 	}
 	if (fd != -1 && fcntl(fd, F_SETFL, 0) == -1) {
 		e = errno;
@@ -90,7 +128,7 @@ filelock_open(struct filelock *f, const char *path, const struct lockreq *r)
 		warnx("'': cannot open: empty file name");
 		exit(exit_for_open(ENOENT));
 	}
-	if ((f->fd = open_path(path, &f->oflags)) == -1) {
+	if ((f->fd = open_path(path, &f->oflags, true)) == -1) {
 		int e = errno;
 
 		warn("%s: cannot open", path);
@@ -206,6 +244,32 @@ say_holders(struct filelock *f, const struct lockreq *r)
 }
 
 /*
+ * Reopen f read-write, for a lock that needs write access.  Without
+ * O_CREAT (see open_or_create()), and only if the path still names the
+ * inode already open: a file removed or replaced meanwhile is not the
+ * one the caller asked to lock.  True if f->fd is now read-write.
+ */
+static bool
+reopen_rw(struct filelock *f)
+{
+	struct stat st;
+	int mode = O_RDWR, fd;
+
+	if ((fd = open_path(f->path, &mode, false)) == -1)
+		return false;
+	identify(f);
+	if (mode != O_RDWR || fstat(fd, &st) == -1 || st.st_dev != f->dev ||
+	    st.st_ino != f->ino) {
+		close(fd);
+		return false;
+	}
+	close(f->fd);
+	f->fd = fd;
+	f->oflags = O_RDWR;
+	return true;
+}
+
+/*
  * Take one lock.  Returns 0, FL_CONFLICT, FL_TIMEOUT or FL_ERROR.
  */
 static int
@@ -245,18 +309,9 @@ take_one(struct filelock *f, const struct lockreq *r,
 		 * for an exclusive lock: reopen read-write, as flock(1) does.
 		 */
 		if (r->kind == LOCK_KIND_FLOCK && (e == EIO || e == EBADF) &&
-		    f->path != NULL && (f->oflags & O_ACCMODE) != O_RDWR) {
-			int mode = O_RDWR, fd = open_path(f->path, &mode);
-
-			if (fd != -1 && mode == O_RDWR) {
-				close(f->fd);
-				f->fd = fd;
-				f->oflags = O_RDWR;
-				continue;
-			}
-			if (fd != -1)
-				close(fd);
-		}
+		    f->path != NULL && (f->oflags & O_ACCMODE) != O_RDWR &&
+		    reopen_rw(f))
+			continue;
 		*status = lock_failed(f, r, e);
 		return FL_ERROR;
 	}

@@ -39,8 +39,12 @@ enum { FL_CONFLICT = -1, FL_TIMEOUT = -2, FL_ERROR = -3 };
 /*
  * Open path for locking as flock(1) does: read-only, created 0666 (less
  * umask) if missing, directories too; read-write when an exclusive fcntl
- * lock needs write access and the file allows it.  On failure prints
- * "PATH: cannot open: REASON" and exits with exit_for_open().
+ * lock needs write access and the file allows it.  An existing file is
+ * opened without O_CREAT, which fs.protected_regular and protected_fifos
+ * refuse for another user's file in a sticky directory; a missing one is
+ * created with O_EXCL, again if it was created or removed meanwhile
+ * (EAGAIN after 64 rounds).  On failure prints "PATH: cannot open:
+ * REASON" and exits with exit_for_open().
  */
 void	filelock_open(struct filelock *, const char *path,
 	    const struct lockreq *);
