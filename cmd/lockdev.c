@@ -319,6 +319,11 @@ main(int argc, char *argv[])
 		fail("%s", failed);
 	}
 	dl.debug = debug;
+	/* A lock written for no process would be stale at once. */
+	if (mode == LOCK && have_pid && kill(pid, 0) == -1 && errno == ESRCH)
+		fail("pid %d", (int)pid);
+	if (mode == RELOCK && kill(newpid, 0) == -1 && errno == ESRCH)
+		fail("new pid %d", (int)newpid);
 	/* A setgid helper locks only what the real user may open. */
 	if (secure && access(dl.dev, R_OK | W_OK) == -1)
 		fail("%s", dl.dev);

@@ -21,6 +21,7 @@
 #include "devlock.h"
 #include "fmt.h"
 #include "lckfile.h"
+#include "procstart.h"
 
 #define NAME_OURS	0	/* LCK..NAME */
 #define NAME_SVR4	1	/* LCK.MMM.mmm */
@@ -208,20 +209,9 @@ devlock_close(struct devlock *dl)
 static bool
 zombie(pid_t pid)
 {
-	char path[32], buf[128], *p;
-	ssize_t n;
-	int fd;
+	char state;
 
-	put_dec(stpcpy(path, "/proc/"), (unsigned long)pid, "/stat");
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	/* "pid (comm) S ...": comm may hold ')', nothing after it does. */
-	return (p = strrchr(buf, ')')) != NULL && p[1] == ' ' && p[2] == 'Z';
+	return procstart_read(pid, &state, NULL) == 0 && state == 'Z';
 }
 
 /* Has pid ended, reaped or not?  (EPERM: it lives, as another user's.) */
@@ -234,18 +224,35 @@ exited(pid_t pid)
 }
 
 /*
- * Does pid live?  A zombie still answers kill(), and stays one until its
- * parent reaps it, which some parents (and some inits) take seconds or
- * forever to do.  A waiter counts a zombie as dead: it holds nothing and
- * never runs again, and its pidfd has already woken us.  A plain test or
- * lock, which must stay cheap, counts it alive as other lock programs do.
+ * Can pid own a lock file last changed at mtime?  It must live: a zombie
+ * still answers kill(), and stays one until its parent reaps it, which
+ * some parents (and some inits) take seconds or forever to do.  A waiter
+ * counts a zombie as dead: it holds nothing and never runs again, and its
+ * pidfd has already woken us.  A plain test or lock counts it alive as
+ * other lock programs do.  And it must be older than the file (see
+ * procstart_judge()): a pid reused by a process started after the write,
+ * or any pid in a file written before this boot, owns nothing; *aged says
+ * which.  What cannot be read (/proc hidden by hidepid) does not count
+ * against the owner.
  */
 static bool
-alive(const struct devlock *dl, pid_t pid)
+alive(const struct devlock *dl, pid_t pid, const struct timespec *mtime,
+    int *aged)
 {
+	int64_t boot, since_boot = -1;
+	char state = 'R';
+
+	*aged = PROCSTART_MAY_OWN;
 	if (pid <= 0 || (kill(pid, 0) == -1 && errno != EPERM))
 		return false;
-	return !(dl->waiting && zombie(pid));
+	if (procstart_read(pid, &state, &since_boot) == -1)
+		since_boot = -1;
+	if (dl->waiting && state == 'Z')
+		return false;
+	if (procstart_boot(&boot) == 0)
+		*aged = procstart_judge((int64_t)mtime->tv_sec * 1000000000 +
+		    mtime->tv_nsec, boot, since_boot);
+	return *aged == PROCSTART_MAY_OWN;
 }
 
 /*
@@ -254,7 +261,7 @@ alive(const struct devlock *dl, pid_t pid)
  */
 static void
 say_owner(const char *name, const struct owner *o, pid_t pid,
-    const char *why)
+    const char *why, int aged)
 {
 	switch (o->state) {
 	case ST_FREE:
@@ -270,6 +277,12 @@ say_owner(const char *name, const struct owner *o, pid_t pid,
 	default:
 		if (why != NULL)
 			warnx("%s: stale: %s", name, why);
+		else if (aged == PROCSTART_PREBOOT)
+			warnx("%s: stale: written before this boot (pid %d)",
+			    name, (int)pid);
+		else if (aged == PROCSTART_NEWER)
+			warnx("%s: stale: pid %d started after it was written",
+			    name, (int)pid);
 		else if (pid > 0)
 			warnx("%s: stale: pid %d has ended", name, (int)pid);
 		else
@@ -285,6 +298,7 @@ read_owner(const struct devlock *dl, const char *name)
 	unsigned char buf[LCKFILE_READ_MAX];
 	struct owner o = { ST_STALE, 0 };
 	const char *why = NULL;
+	int aged = PROCSTART_MAY_OWN;
 	struct stat st;
 	pid_t read_pid = 0;
 	ssize_t n;
@@ -311,13 +325,13 @@ read_owner(const struct devlock *dl, const char *name)
 		why = "cannot be read";
 	if (o.pid == 0 && time(NULL) - st.st_mtime < DEVLOCK_GRACE)
 		o.state = ST_WRITING;	/* another program between create and write */
-	else if (alive(dl, o.pid))
+	else if (alive(dl, o.pid, &st.st_mtim, &aged))
 		o.state = ST_ALIVE;
 	else
 		o.pid = 0;
 out:
 	if (dl->debug)
-		say_owner(name, &o, read_pid, why);
+		say_owner(name, &o, read_pid, why, aged);
 	return o;
 }
 

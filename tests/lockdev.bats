@@ -214,6 +214,88 @@ lockdev: LK.000.001.003: absent"
 	done
 }
 
+# Issue 20, part 5: after a reboot or in a new container the pid in an old
+# lock file often belongs to a new, unrelated process.
+@test "a live pid that started after its lock file was written owns nothing" {
+	sleep 60 >/dev/null 2>&1 3>&- &
+	new=$!
+	OWNERS+=("$new")
+	hdb "$OWNER" > locks/LCK..null
+	ln locks/LCK..null locks/LCK.001.003
+	touch -d '1 hour ago' locks/LCK..null
+	run -0 --separate-stderr lockdev /dev/null
+	assert_output ''
+	run -0 lockdev -l -p "$new" /dev/null
+	assert_equal "$(cat locks/LCK..null)" "$(hdb "$new")"
+	assert_equal "$(stat -c %i locks/LCK..null)" "$(stat -c %i locks/LCK.001.003)"
+	run -1 lockdev /dev/null
+	assert_output "$new"
+}
+
+@test "-d says a file is older than its pid's process, or than this boot" {
+	btime=$(awk '$1 == "btime" { print $2 }' /proc/stat)
+	[ $(($(date +%s) - btime)) -gt 300 ] || skip "booted under 5 minutes ago"
+	hdb "$OWNER" > locks/LCK..null
+	touch -d '2 minutes ago' locks/LCK..null
+	run -0 --separate-stderr lockdev -d /dev/null
+	assert_equal "${stderr_lines[0]}" "lockdev: LCK..null: stale: pid $OWNER started after it was written"
+	touch -d "@$((btime - 3600))" locks/LCK..null
+	run -0 --separate-stderr lockdev -d /dev/null
+	assert_equal "${stderr_lines[0]}" "lockdev: LCK..null: stale: written before this boot (pid $OWNER)"
+}
+
+@test "a lock file older than this boot is stale whatever its pid" {
+	btime=$(awk '$1 == "btime" { print $2 }' /proc/stat)
+	# pid 1 started at boot, before any file written since.
+	hdb 1 > locks/LCK..null
+	touch -d "@$((btime - 3600))" locks/LCK..null
+	run -0 --separate-stderr lockdev -d /dev/null
+	assert_equal "${stderr_lines[0]}" "lockdev: LCK..null: stale: written before this boot (pid 1)"
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	assert_equal "$(cat locks/LCK..null)" "$(hdb "$OWNER")"
+}
+
+@test "a genuine owner stays the owner however long it holds the lock" {
+	# pid 1 has run since boot: a file it wrote a minute after boot is
+	# a lock held ever since.
+	start=$(awk '{ print $22 }' /proc/1/stat)
+	btime=$(awk '$1 == "btime" { print $2 }' /proc/stat)
+	written=$((btime + start / $(getconf CLK_TCK) + 60))
+	[ "$written" -lt "$(date +%s)" ] || skip "booted under a minute ago"
+	hdb 1 > locks/LCK..null
+	touch -d "@$written" locks/LCK..null
+	run -1 lockdev /dev/null
+	assert_output 1
+	run -1 lockdev -l -p "$OWNER" /dev/null
+	assert_output 1
+	rm locks/LCK..null
+	# Clock steps: a file up to a minute older than its owner still holds.
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	touch -d '30 seconds ago' locks/LCK..null locks/LCK.001.003
+	run -1 lockdev -l -p $$ /dev/null
+	assert_output "$OWNER"
+	# A relock rewrites the file: the new owner is older than it.
+	sleep 60 >/dev/null 2>&1 3>&- &
+	new=$!
+	OWNERS+=("$new")
+	run -0 lockdev -r "$new" -p "$OWNER" /dev/null
+	run -1 lockdev /dev/null
+	assert_output "$new"
+}
+
+@test "-l and -r refuse a pid that does not exist" {
+	dead=$(dead_pid)
+	run -255 lockdev -l -p "$dead" /dev/null
+	assert_output "lockdev: pid $dead: No such process"
+	run -255 lockdev -r "$dead" -p "$OWNER" /dev/null
+	assert_output "lockdev: new pid $dead: No such process"
+	assert_equal "$(ls locks | wc -l)" 0
+	# Unlocking for a dead pid is how its stale lock is cleared.
+	hdb "$dead" > locks/LCK..null
+	run -0 lockdev -u -p "$dead" /dev/null
+	assert_equal "$(ls locks | wc -l)" 0
+}
+
 @test "temp files of lockdev processes killed mid-lock are swept" {
 	dead=$(dead_pid)
 	: > "locks/LTMP.$dead.1804289383.0"	# killed before its unlink
@@ -437,7 +519,7 @@ lockdev: LK.000.001.003: absent"
 	# The lock directory is at fault, not the device: say so.
 	assert_output "lockdev: /dev/null: cannot lock in $pub: Permission denied"
 	# A stale lock there cannot be removed either, and stays.
-	run -0 lockdev -l -p "$(dead_pid)" -L "$pub" /dev/null
+	hdb "$(dead_pid)" > "$pub/LCK..null"
 	run -2 setpriv --reuid=1000 --regid=1000 --clear-groups "$LOCKKIT_BIN/lockdev" -u -L "$pub" /dev/null
 	assert_output "lockdev: /dev/null: cannot unlock in $pub: Permission denied"
 	assert_file_exists "$pub/LCK..null"
