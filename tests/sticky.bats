@@ -50,7 +50,10 @@ NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 # and by one test at a time (flock on /run/lockkit-sysctl.lock), so that
 # two runs never restore each other's value.
 protect() {
+	# Root's alone (the tests run under umask 000): whoever may open it
+	# could hold its lock and stall these tests.
 	exec {SYSCTL_FD}>>/run/lockkit-sysctl.lock
+	chmod 600 /run/lockkit-sysctl.lock
 	flock -w 60 "$SYSCTL_FD" || return 1
 	OLD_REGULAR=$(cat /proc/sys/fs/protected_regular)
 	OLD_FIFOS=$(cat /proc/sys/fs/protected_fifos)
