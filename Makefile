@@ -1,6 +1,12 @@
 # lockkit: solo, lockdev, flockrun.  Plain GNU make.
 
-VERSION    = 0.1.0
+# The version has one home, the latest entry of debian/changelog; the
+# tools' --version, the package and make all read it there.
+VERSION   := $(shell sed -n '1s/^lockkit (\(.*\)) .*/\1/p' \
+               debian/changelog 2>/dev/null)
+ifeq ($(VERSION),)
+$(error no version: debian/changelog's first line must be "lockkit (VERSION) ...")
+endif
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
@@ -66,14 +72,18 @@ MANS     = $(TOOLS:%=man/%.1)
 # (loopback up in solo.bats's network namespaces); the
 # analysers tests/static.bats runs: valgrind, cppcheck, clang-tidy,
 # shellcheck (gcc's -fanalyzer comes with build-essential), clang and its
-# libFuzzer runtime for the fuzz targets.
+# libFuzzer runtime for the fuzz targets; what make deb and tests/deb.bats
+# build and check the Debian package with (debhelper, dpkg-dev, fakeroot,
+# lintian).  debian/control Build-Depends on the rest, but for the
+# essential util-linux and build-essential (tests/deb.bats checks).
 DEBPKGS  = build-essential pkg-config libbsd-dev bats bats-support \
            bats-assert bats-file mandoc util-linux procps bsdextrautils \
            cu minicom picocom tmux iproute2 valgrind cppcheck clang-tidy \
-           shellcheck clang libclang-rt-dev
+           shellcheck clang libclang-rt-dev \
+           debhelper dpkg-dev fakeroot lintian
 
-.PHONY: all bench bench-deps check stress deps fuzz fuzz-deps install uninstall clean lint need-bats \
-        need-libbsd packages
+.PHONY: all bench bench-deps check stress deb deps fuzz fuzz-deps install \
+        uninstall clean lint need-bats need-libbsd packages version
 .SECONDARY:
 all: $(PROGS) $(LIBA)
 
@@ -98,6 +108,9 @@ need-bats:
 	done; [ -n "$$ok" ] || { echo "lockkit's tests need bats and" \
 	    "its libraries $(BATS_LIBS) (Debian packages of those names):" \
 	    "run 'make deps' as root, or install them" >&2; exit 1; }
+
+# The version is compiled in here; a new changelog entry must reach it.
+lib/version$(SFX).o: debian/changelog
 
 $(LIBA): $(LIBOBJ)
 	rm -f $@
@@ -201,8 +214,18 @@ fuzz: fuzz-deps
 fuzz-deps:
 	@$(MAKE) -s packages DEBPKGS="clang libclang-rt-dev"
 
+# Prints the version, for scripts and tests/deb.bats.
+version:
+	@echo $(VERSION)
+
 lint:
 	mandoc -Tlint -Wwarning $(MANS)
+
+# The Debian package, as dpkg-buildpackage builds it from a clean
+# checkout: ../lockkit_VERSION_ARCH.deb and its -dbgsym, after make check
+# has run in the build (DEB_BUILD_OPTIONS=nocheck skips it).
+deb: deps
+	dpkg-buildpackage -us -uc -b
 
 # Installs what building and testing need, from Debian, and brings
 # mandoc's database up to date.

@@ -70,9 +70,12 @@ setup() {
 	refute_output --partial "ERROR"
 }
 
-# copy_tree: the Makefile and sources in $T, without objects, so that a
-# build that must stop early is tried without touching the real one.
+# copy_tree: the Makefile and sources (and debian/changelog, which has
+# the version) in $T, without objects, so that a build that must stop
+# early is tried without touching the real one.
 copy_tree() {
+	mkdir "$T/debian"
+	cp "$SRC/debian/changelog" "$T/debian/"
 	cp -r "$SRC/Makefile" "$SRC/cmd" "$SRC/lib" "$T/"
 	rm -f "$T"/cmd/*.o "$T"/lib/*.o "$T"/lib/*.a
 }
