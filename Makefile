@@ -10,6 +10,13 @@ endif
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
+# bash-completion's directory as its pkg-config file lays it out, under
+# PREFIX (with PREFIX=/usr, the system's own); without bash-completion,
+# where it would be.
+COMPLETIONSDIR ?= $(shell $(PKG_CONFIG) --define-variable=prefix=$(PREFIX) \
+                  --define-variable=datadir=$(PREFIX)/share \
+                  --variable=completionsdir bash-completion 2>/dev/null || \
+                  echo $(PREFIX)/share/bash-completion/completions)
 # lockdev's lock directory; a setgid lockdev uses only this one.
 LOCKDIR   ?= /var/lock
 DESTDIR   ?=
@@ -69,7 +76,8 @@ UNITS    = $(UNITSRC:tests/unit/%.c=$(BIN)/unit-%)
 MANS     = $(TOOLS:%=man/%.1)
 # Test peers: util-linux flock (side by side with flockrun), cu, minicom
 # and picocom (lockdev interop), tmux (runs them on a terminal), iproute2
-# (loopback up in solo.bats's network namespaces); the
+# (loopback up in solo.bats's network namespaces), bash-completion
+# (completion.bats drives the completion with its functions); the
 # analysers tests/static.bats runs: valgrind, cppcheck, clang-tidy,
 # shellcheck (gcc's -fanalyzer comes with build-essential), clang and its
 # libFuzzer runtime for the fuzz targets; what make deb and tests/deb.bats
@@ -79,7 +87,7 @@ MANS     = $(TOOLS:%=man/%.1)
 DEBPKGS  = build-essential pkg-config libbsd-dev bats bats-support \
            bats-assert bats-file mandoc util-linux procps bsdextrautils \
            cu minicom picocom tmux iproute2 valgrind cppcheck clang-tidy \
-           shellcheck clang libclang-rt-dev \
+           shellcheck clang libclang-rt-dev bash-completion \
            debhelper dpkg-dev fakeroot lintian
 
 .PHONY: all bench bench-deps check stress deb deps fuzz fuzz-deps install \
@@ -251,14 +259,22 @@ packages:
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	fi
 
+# One completion file serves the three tools: bash-completion loads it by
+# the name of the command, so it goes in as flockrun, with links for the
+# others.
 install: $(PROGS)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(COMPLETIONSDIR)
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)
 	install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 completion/lockkit.bash $(DESTDIR)$(COMPLETIONSDIR)/flockrun
+	ln -sf flockrun $(DESTDIR)$(COMPLETIONSDIR)/lockdev
+	ln -sf flockrun $(DESTDIR)$(COMPLETIONSDIR)/solo
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) \
-	    $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
+	    $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/%.1) \
+	    $(TOOLS:%=$(DESTDIR)$(COMPLETIONSDIR)/%)
 
 clean:
 	rm -rf bin bin-san bin-fuzz lib/*.o lib/*.a cmd/*.o tests/unit/*.o tests/tools/*.o bench/*.o

@@ -75,10 +75,13 @@ built() {
 @test "the package holds exactly the expected files, with their modes" {
 	built
 	run -0 dpkg-deb -c "$DEB"
-	# mode owner path, sorted: sizes and dates vary.
-	run -0 awk '{ print $1, $2, $6 }' <<<"$output"
+	# Mode, owner, path and a link's target: sizes and dates vary.
+	run -0 awk '{ s = $1 " " $2; for (i = 6; i <= NF; i++) s = s " " $i
+	    print s }' <<<"$output"
+	run -0 env LC_ALL=C sort -k3 <<<"$output"
 	d='drwxr-xr-x root/root' x='-rwxr-xr-x root/root' f='-rw-r--r-- root/root'
-	assert_output "$(sort -k3 <<EOF
+	l='lrwxrwxrwx root/root' c=./usr/share/bash-completion/completions
+	assert_output "$(LC_ALL=C sort -k3 <<EOF
 $d ./
 $d ./usr/
 $d ./usr/bin/
@@ -86,6 +89,11 @@ $x ./usr/bin/flockrun
 $x ./usr/bin/lockdev
 $x ./usr/bin/solo
 $d ./usr/share/
+$d ./usr/share/bash-completion/
+$d $c/
+$f $c/flockrun
+$l $c/lockdev -> flockrun
+$l $c/solo -> flockrun
 $d ./usr/share/doc/
 $d ./usr/share/doc/lockkit/
 $f ./usr/share/doc/lockkit/changelog.gz

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # make install and make uninstall, into a DESTDIR: the README's first
-# command puts exactly the three tools and their pages where PREFIX,
-# BINDIR and MANDIR say, and uninstall takes exactly those away.
+# command puts exactly the three tools, their pages and their bash
+# completion where PREFIX, BINDIR, MANDIR and COMPLETIONSDIR say, and
+# uninstall takes exactly those away.
 
 load helper
 
@@ -15,11 +16,17 @@ mk() {
 	make -s -C "$ROOT" --no-print-directory "$@"
 }
 
-# installed BINDIR MANDIR: every tool and page in place, with its mode,
-# the same bytes as the build, and nothing else installed under $T/dest.
+# installed BINDIR MANDIR COMPLETIONSDIR: every tool, page and completion
+# in place, with its mode, the same bytes as the build, and nothing else
+# installed under $T/dest.  The completion is one file, as flockrun, and
+# links to it for the others.
 installed() {
 	local t
+	assert_file_exists "$3/flockrun"
+	assert_equal "$(stat -c %a "$3/flockrun")" 644
+	cmp "$ROOT/completion/lockkit.bash" "$3/flockrun"
 	for t in "${TOOLS[@]}"; do
+		[ "$t" = flockrun ] || assert_equal "$(readlink "$3/$t")" flockrun
 		assert_file_exists "$1/$t"
 		assert_equal "$(stat -c %a "$1/$t")" 755
 		cmp "$LOCKKIT_BIN/$t" "$1/$t"
@@ -27,22 +34,41 @@ installed() {
 		assert_equal "$(stat -c %a "$2/man1/$t.1")" 644
 		cmp "$ROOT/man/$t.1" "$2/man1/$t.1"
 	done
-	assert_equal "$(find "$T/dest" -type f | wc -l)" 6
+	assert_equal "$(find "$T/dest" -type f | wc -l)" 7
+	assert_equal "$(find "$T/dest" -type l | wc -l)" 2
+}
+
+# gone: nothing left under $T/dest but directories.
+gone() {
+	assert_equal "$(find "$T/dest" ! -type d | wc -l)" 0
 }
 
 @test "install: PREFIX under DESTDIR; the tools run; uninstall leaves no file" {
 	run -0 mk DESTDIR="$T/dest" PREFIX=/opt/lk install
-	installed "$T/dest/opt/lk/bin" "$T/dest/opt/lk/share/man"
+	installed "$T/dest/opt/lk/bin" "$T/dest/opt/lk/share/man" \
+	    "$T/dest/opt/lk/share/bash-completion/completions"
 	run -0 "$T/dest/opt/lk/bin/flockrun" --version
 	assert_output --regexp '^flockrun \(lockkit\) [0-9]'
 	run -0 "$T/dest/opt/lk/bin/flockrun" "$T/lk" true
 	run -0 mk DESTDIR="$T/dest" PREFIX=/opt/lk uninstall
-	assert_equal "$(find "$T/dest" -type f | wc -l)" 0
+	gone
 }
 
-@test "install: BINDIR and MANDIR each go where they are told" {
-	run -0 mk DESTDIR="$T/dest" BINDIR=/b MANDIR=/m install
-	installed "$T/dest/b" "$T/dest/m"
-	run -0 mk DESTDIR="$T/dest" BINDIR=/b MANDIR=/m uninstall
-	assert_equal "$(find "$T/dest" -type f | wc -l)" 0
+@test "install: bash-completion finds each tool's completion where it went" {
+	[ -r /usr/share/bash-completion/bash_completion ] ||
+		skip "needs bash-completion (Debian: bash-completion; make deps)"
+	run -0 mk DESTDIR="$T/dest" PREFIX=/opt/lk install
+	for t in "${TOOLS[@]}"; do
+		run -0 env XDG_DATA_DIRS="$T/dest/opt/lk/share" bash -c '
+		    source /usr/share/bash-completion/bash_completion &&
+		    __load_completion "$1" && complete -p "$1"' bash "$t"
+		assert_output "complete -F _${t}_module $t"
+	done
+}
+
+@test "install: BINDIR, MANDIR and COMPLETIONSDIR each go where they are told" {
+	run -0 mk DESTDIR="$T/dest" BINDIR=/b MANDIR=/m COMPLETIONSDIR=/c install
+	installed "$T/dest/b" "$T/dest/m" "$T/dest/c"
+	run -0 mk DESTDIR="$T/dest" BINDIR=/b MANDIR=/m COMPLETIONSDIR=/c uninstall
+	gone
 }

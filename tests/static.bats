@@ -55,9 +55,10 @@ setup() {
 	refute_output --partial "error:"
 }
 
-@test "shellcheck finds nothing in the tests and scripts" {
+@test "shellcheck finds nothing in the tests, scripts and completion" {
 	cd "$SRC" || return 1
-	run shellcheck tests/run tests/helper.bash tests/*.bats bench/run .ci/run
+	run shellcheck tests/run tests/helper.bash tests/*.bats bench/run .ci/run \
+	    completion/lockkit.bash
 	assert_success
 	assert_output ""
 }
