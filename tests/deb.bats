@@ -161,7 +161,8 @@ EOF
 @test "debian/rules runs make check in the build, unless DEB_BUILD_OPTIONS has nocheck" {
 	command -v dh >/dev/null || skip "needs debhelper (make deps)"
 	cd "$SRC" || return 1
-	run -0 make -s -n -f debian/rules override_dh_auto_test
+	run -0 make -s --no-print-directory -n -f debian/rules \
+	    override_dh_auto_test
 	assert_output 'LOCKKIT_PACKAGE_BUILD=1 dh_auto_test'
 	run -0 env -u DEB_BUILD_OPTIONS dh_auto_test --no-act
 	assert_output --regexp '^	make -j[0-9]+ check$'
