@@ -170,3 +170,27 @@ unprotect() {
 	assert_equal "$(cat D/LCK..null)" "$(hdb "$OWNER")"
 	assert_equal "$(stat -c %u D/LCK..null)" 0
 }
+
+# Two users creating, locking and removing one name in turn: each open
+# meets the other's file, or none, or one removed between two calls.  The
+# sticky bit keeps each from removing the other's file: that is a warning
+# (see flockrun(1)), and the only one allowed.
+@test "flockrun --remove by two users at once in a sticky directory: all run" {
+	: > log
+	pids=()
+	protect
+	for who in root nobody; do
+		if [ "$who" = root ]; then as=(); else as=("${NOBODY[@]}"); fi
+		for _ in $(seq 30); do
+			"${as[@]}" flockrun -w 20 --remove D/job.lock \
+			    sh -c 'echo "$1" >> "$2"' sh "$who" "$T/log" ||
+			    echo "$who: status $?"
+		done > "$who.out" 2>&1 3>&- &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	unprotect
+	assert_equal "$(cat root.out)" ''
+	assert_equal "$(grep -v 'D/job.lock: cannot remove: Operation not permitted$' nobody.out)" ''
+	assert_equal "$(grep -c root log) $(grep -c nobody log)" "30 30"
+}
