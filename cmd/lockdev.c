@@ -118,7 +118,7 @@ fail(const char *fmt, ...)
 static int
 held(const struct devlock *dl, pid_t owner, bool quiet, bool verbose)
 {
-	char comm[32];
+	char comm[32], whose[48];
 
 	if (!quiet && owner > 0) {
 		printf("%d\n", (int)owner);
@@ -127,7 +127,8 @@ held(const struct devlock *dl, pid_t owner, bool quiet, bool verbose)
 	}
 	if (verbose && owner > 0) {
 		holder_comm(owner, comm, sizeof(comm));
-		warnx("%s: locked by pid %d (%s)", dl->dev, (int)owner, comm);
+		warnx("%s: locked by pid %d (%s)%s", dl->dev, (int)owner, comm,
+		    holder_whose(holder_uid(owner), whose, sizeof(whose)));
 	} else if (verbose)
 		warnx("%s: being locked by another program", dl->dev);
 	return LK_EXIT_CONFLICT;
@@ -138,13 +139,15 @@ static int
 take(struct devlock *dl, pid_t pid, const struct deadline *d, pid_t *owner,
     bool verbose)
 {
+	char whose[48];
 	int r;
 
 	r = devlock_lock(dl, pid, owner);
 	if (r != DEVLOCK_HELD || d == NULL)
 		return r;
 	if (verbose)
-		warnx("%s: locked by pid %d; waiting", dl->dev, (int)*owner);
+		warnx("%s: locked by pid %d%s; waiting", dl->dev, (int)*owner,
+		    holder_whose(holder_uid(*owner), whose, sizeof(whose)));
 	return devlock_wait(dl, pid, d, owner);
 }
 

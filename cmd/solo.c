@@ -24,6 +24,7 @@
 #include "child.h"
 #include "deadline.h"
 #include "exitcode.h"
+#include "holder.h"
 #include "parse.h"
 #include "socklock.h"
 #include "version.h"
@@ -272,15 +273,17 @@ parse_args(struct solo *s, int argc, char *argv[])
 static void
 say_held(FILE *fp, struct socklock *sl)
 {
-	char comm[32];
+	char comm[32], whose[48];
 	pid_t pid;
+	uid_t uid;
 
-	if ((pid = socklock_holder(sl, comm, sizeof(comm))) > 0)
-		fprintf(fp, "%s is held by pid %d (%s)\n", socklock_name(sl),
-		    (int)pid, comm);
+	pid = socklock_holder(sl, comm, sizeof(comm), &uid);
+	if (pid > 0)
+		fprintf(fp, "%s is held by pid %d (%s)%s\n", socklock_name(sl),
+		    (int)pid, comm, holder_whose(uid, whose, sizeof(whose)));
 	else
-		fprintf(fp, "%s is held by another process\n",
-		    socklock_name(sl));
+		fprintf(fp, "%s is held by another process%s\n",
+		    socklock_name(sl), holder_whose(uid, whose, sizeof(whose)));
 }
 
 int

@@ -223,15 +223,16 @@ static void
 say_holders(struct filelock *f, const struct lockreq *r)
 {
 	struct holder h[MAXHOLDERS];
-	char buf[32];
+	char buf[32], whose[48];
 	int i, n;
 
 	n = filelock_test(f, r, h, MAXHOLDERS);
 	for (i = 0; i < n; i++)
 		if (h[i].pid > 0)
-			warnx("%s: held by pid %d (%s), %s %s; waiting",
+			warnx("%s: held by pid %d (%s)%s, %s %s; waiting",
 			    name(f, buf, sizeof(buf)), (int)h[i].pid,
-			    h[i].comm, lock_kind_name(h[i].kind),
+			    h[i].comm, holder_whose(h[i].uid, whose,
+			    sizeof(whose)), lock_kind_name(h[i].kind),
 			    h[i].exclusive ? "exclusive" : "shared");
 		else
 			warnx("%s: held by another process, %s %s; waiting",
@@ -451,6 +452,7 @@ filelock_test(struct filelock *f, const struct lockreq *r,
 		h->start = l.l_start;
 		h->end = l.l_len == 0 ? -1 : l.l_start + l.l_len - 1;
 		holder_comm(h->pid, h->comm, sizeof(h->comm));
+		h->uid = holder_uid(h->pid);
 		n = 1;
 	}
 	return n;

@@ -116,6 +116,40 @@ holder_comm(pid_t pid, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
+uid_t
+holder_uid(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long uid;
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0)
+		return HOLDER_UID_UNKNOWN;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return HOLDER_UID_UNKNOWN;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return HOLDER_UID_UNKNOWN;
+	buf[n] = '\0';
+	/* "Uid:\tREAL\tEFFECTIVE\tSAVED\tFS", well inside the first 1 KiB. */
+	if ((p = strstr(buf, "\nUid:")) == NULL ||
+	    sscanf(p + 5, "%lu", &uid) != 1 || uid >= HOLDER_UID_UNKNOWN)
+		return HOLDER_UID_UNKNOWN;
+	return (uid_t)uid;
+}
+
+const char *
+holder_whose(uid_t uid, char *buf, size_t len)
+{
+	if (uid == HOLDER_UID_UNKNOWN || uid == getuid())
+		return "";
+	snprintf(buf, len, " of another user (uid %u)", (unsigned)uid);
+	return buf;
+}
+
 static bool
 seen(const struct holder *h, size_t n, const struct holder *c)
 {
@@ -149,6 +183,7 @@ add(struct holder *h, size_t n, size_t max, const struct lockline *l,
 		holder_comm(c.pid, c.comm, sizeof(c.comm));
 	else
 		snprintf(c.comm, sizeof(c.comm), "?");
+	c.uid = holder_uid(c.pid);
 	h[n] = c;
 	return n + 1;
 }
@@ -237,7 +272,7 @@ holder_find(dev_t dev, ino_t ino, enum lock_kind k, bool exclusive,
 void
 holder_print(FILE *fp, const struct holder *h)
 {
-	char pid[16];
+	char pid[16], whose[48];
 
 	if (h->pid > 0)
 		snprintf(pid, sizeof(pid), "%d", (int)h->pid);
@@ -246,9 +281,10 @@ holder_print(FILE *fp, const struct holder *h)
 	fprintf(fp, "%s %s %s %s %jd-", pid, h->comm, lock_kind_name(h->kind),
 	    h->exclusive ? "exclusive" : "shared", (intmax_t)h->start);
 	if (h->end == -1)
-		fprintf(fp, "EOF\n");
+		fprintf(fp, "EOF");
 	else
-		fprintf(fp, "%jd\n", (intmax_t)h->end);
+		fprintf(fp, "%jd", (intmax_t)h->end);
+	fprintf(fp, "%s\n", holder_whose(h->uid, whose, sizeof(whose)));
 }
 
 pid_t

@@ -15,9 +15,13 @@
 
 enum lock_kind { LOCK_KIND_FLOCK, LOCK_KIND_OFD, LOCK_KIND_POSIX };
 
+/* A holder's uid when no process or owner could be found. */
+#define HOLDER_UID_UNKNOWN	((uid_t)-1)
+
 struct holder {
 	pid_t		pid;		/* 0 if unknown */
 	char		comm[32];	/* "?" if unknown */
+	uid_t		uid;		/* real uid, or HOLDER_UID_UNKNOWN */
 	enum lock_kind	kind;
 	bool		exclusive;
 	off_t		start;
@@ -37,10 +41,29 @@ int	holder_find(dev_t, ino_t, enum lock_kind, bool exclusive, off_t start,
 /* The process name of pid from /proc/PID/comm, or "?", made printable. */
 void	holder_comm(pid_t, char *, size_t);
 
+/*
+ * The real uid of process pid: the first field of the "Uid:" line of
+ * /proc/PID/status, which every user may read.  Returns it, or
+ * HOLDER_UID_UNKNOWN if pid is not above 0, has gone or cannot be read.
+ */
+uid_t	holder_uid(pid_t);
+
+/*
+ * What a message adds after naming a holder whose uid is not the
+ * caller's real uid (getuid()): " of another user (uid N)" in buf (room
+ * for 40 bytes is enough); "" for the caller's own holder or an unknown
+ * uid, so that those messages read as they always have.  Returns the
+ * text, buf or a constant.
+ */
+const char *holder_whose(uid_t, char *buf, size_t len);
+
 /* "flock", "ofd" or "posix". */
 const char *lock_kind_name(enum lock_kind);
 
-/* One line: "PID COMM KIND shared|exclusive START-END|EOF". */
+/*
+ * One line: "PID COMM KIND shared|exclusive START-END|EOF", and
+ * holder_whose()'s words after it for another user's holder.
+ */
 void	holder_print(FILE *, const struct holder *);
 
 /*

@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
@@ -129,4 +130,21 @@ parse_exit_status(const char *s, const char **errstr)
 	*errstr = NULL;
 	v = (int)parse_number(s, 0, 255, errstr);
 	return *errstr != NULL ? -1 : v;
+}
+
+int
+parse_lock_name(const char *s, const char **errstr)
+{
+	const char *p;
+
+	if (*s == '\0' || strlen(s) > LOCK_NAME_MAX) {
+		*errstr = "must be 1 to 80 characters";
+		return -1;
+	}
+	for (p = s; *p != '\0'; p++)
+		if (!isgraph((unsigned char)*p)) {
+			*errstr = "must be printable, without spaces";
+			return -1;
+		}
+	return 0;
 }

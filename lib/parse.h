@@ -43,4 +43,12 @@ long long	parse_number(const char *, long long min, long long max,
 /* An exit status for -E: 0 to 255; -1 with *errstr set otherwise. */
 int	parse_exit_status(const char *, const char **errstr);
 
+#define LOCK_NAME_MAX	80
+
+/*
+ * A lock's name (solo -U): 1 to LOCK_NAME_MAX printable characters
+ * without spaces.  Returns 0, or -1 with *errstr set.
+ */
+int	parse_lock_name(const char *, const char **errstr);
+
 #endif

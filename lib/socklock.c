@@ -5,7 +5,6 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "holder.h"
+#include "parse.h"
 #include "socklock.h"
 
 /*
@@ -27,7 +27,6 @@
  */
 #define WAITER_BACKLOG	128
 #define UNIX_PREFIX	"solo/"
-#define NAME_MAX_LEN	80
 
 int
 socklock_tcp(struct socklock *sl, const char *addr, uid_t uid, int port,
@@ -110,20 +109,12 @@ socklock_unix(struct socklock *sl, uid_t uid, const char *name,
     const char **errstr)
 {
 	struct sockaddr_un *sun = (struct sockaddr_un *)&sl->sa;
-	const char *p;
 	int n;
 
 	memset(sl, 0, sizeof(*sl));
 	sl->fd = -1;
-	if (*name == '\0' || strlen(name) > NAME_MAX_LEN) {
-		*errstr = "must be 1 to 80 characters";
+	if (parse_lock_name(name, errstr) == -1)
 		return -1;
-	}
-	for (p = name; *p != '\0'; p++)
-		if (!isgraph((unsigned char)*p)) {
-			*errstr = "must be printable, without spaces";
-			return -1;
-		}
 	sun->sun_family = AF_UNIX;
 	/* Abstract namespace: a leading NUL, nothing on the file system. */
 	n = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1,
@@ -375,13 +366,17 @@ proc_hex(const struct socklock *sl, char *buf, size_t len)
 	    (unsigned)ntohs(sin6->sin6_port));
 }
 
-/* Inode of a socket bound to sl's address (listening ones first), or 0. */
+/*
+ * Inode of a socket bound to sl's address (listening ones first), or 0;
+ * for TCP, *uid gets the uid column of /proc/net/tcp{,6} (the socket's
+ * creator's effective uid), if uid is not NULL.
+ */
 static unsigned long
-bound_inode(const struct socklock *sl)
+bound_inode(const struct socklock *sl, uid_t *uid)
 {
 	const struct sockaddr_un *sun = (const struct sockaddr_un *)&sl->sa;
 	char line[512], local[80], want[80];
-	unsigned long ino, any = 0;
+	unsigned long ino, any = 0, u;
 	unsigned flags, type, st;
 	FILE *fp;
 	int off;
@@ -409,15 +404,16 @@ bound_inode(const struct socklock *sl)
 	    "/proc/net/tcp6", "re")) == NULL)
 		return 0;
 	while (fgets(line, sizeof(line), fp) != NULL) {
-		if (sscanf(line, "%*d: %79s %*s %x %*s %*s %*s %*d %*d %lu",
-		    local, &st, &ino) != 3 || strcasecmp(local, want) != 0)
+		if (sscanf(line, "%*d: %79s %*s %x %*s %*s %*s %lu %*d %lu",
+		    local, &st, &u, &ino) != 4 || strcasecmp(local, want) != 0)
 			continue;
-		if (st == 0x0A) {	/* TCP_LISTEN */
+		if (st == 0x0A || any == 0) {	/* TCP_LISTEN first */
 			any = ino;
-			break;
+			if (uid != NULL)
+				*uid = (uid_t)u;
 		}
-		if (any == 0)
-			any = ino;
+		if (st == 0x0A)
+			break;
 	}
 	fclose(fp);
 	return any;
@@ -446,15 +442,55 @@ socklock_held(const struct socklock *sl)
 		return -1;
 	}
 	/* Refused, but an address bound without listening is still taken. */
-	return bound_inode(sl) != 0;
+	return bound_inode(sl, NULL) != 0;
+}
+
+/*
+ * The credentials a unix socket's holder had when it called listen(2),
+ * which the kernel gives whoever connects (SO_PEERCRED): 0, or -1.
+ */
+static int
+listener_cred(const struct socklock *sl, struct ucred *uc)
+{
+	socklen_t len = sizeof(*uc);
+	int c, r = -1;
+
+	/* Non-blocking: a full queue must not stall a message. */
+	if ((c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
+		return -1;
+	/* Never accepted: the holder sees nothing, and close drops it. */
+	if (connect(c, (const struct sockaddr *)&sl->sa, sl->salen) == 0 &&
+	    getsockopt(c, SOL_SOCKET, SO_PEERCRED, uc, &len) == 0 &&
+	    uc->pid > 0)
+		r = 0;
+	close(c);
+	return r;
 }
 
 pid_t
-socklock_holder(const struct socklock *sl, char *comm, size_t len)
+socklock_holder(const struct socklock *sl, char *comm, size_t len,
+    uid_t *uid)
 {
-	unsigned long ino = bound_inode(sl);
-	pid_t pid = ino != 0 ? holder_of_socket(ino) : 0;
+	struct ucred uc;
+	unsigned long ino;
+	pid_t pid;
+	uid_t u;
 
+	*uid = HOLDER_UID_UNKNOWN;
+	ino = bound_inode(sl, uid);
+	pid = ino != 0 ? holder_of_socket(ino) : 0;
+	/*
+	 * Another user's descriptors are hidden from us in /proc; a unix
+	 * socket's listener still tells its pid and uid to a connection.
+	 */
+	if (pid == 0 && sl->sa.ss_family == AF_UNIX &&
+	    listener_cred(sl, &uc) == 0) {
+		pid = uc.pid;
+		*uid = uc.uid;
+	}
+	if (pid > 0 && (u = holder_uid(pid)) != HOLDER_UID_UNKNOWN)
+		*uid = u;
 	holder_comm(pid, comm, len);
 	return pid;
 }

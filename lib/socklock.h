@@ -56,7 +56,13 @@ int	socklock_wait(struct socklock *, const struct deadline *);
 /* Without taking the lock: 1 if it is held now, 0 if free, -1 on error. */
 int	socklock_held(const struct socklock *);
 
-/* The pid holding the lock (0 if not found) and its command name. */
-pid_t	socklock_holder(const struct socklock *, char *comm, size_t);
+/*
+ * The pid holding the lock (0 if not found), its command name, and in
+ * *uid the holder's real uid (from /proc/PID/status), or failing that the
+ * socket's owner (TCP: /proc/net/tcp's uid column; unix: the listener's
+ * SO_PEERCRED), or HOLDER_UID_UNKNOWN.
+ */
+pid_t	socklock_holder(const struct socklock *, char *comm, size_t,
+	    uid_t *uid);
 
 #endif

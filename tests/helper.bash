@@ -109,13 +109,14 @@ lockdir() {
 	export LOCKDEV_LOCKDIR=$T/locks
 }
 
-# fifo NAME: make fifo $T/NAME and open it read-write on a new fd stored in
-# the variable fd_NAME.  Opening read-write never blocks, so neither side
-# can hang on open(); reads below use read -t to stay bounded.
+# fifo NAME: make fifo $T/NAME (or $FIFOS/NAME: see hold) and open it
+# read-write on a new fd stored in the variable fd_NAME.  Opening
+# read-write never blocks, so neither side can hang on open(); reads
+# below use read -t to stay bounded.
 fifo() {
-	local f=$T/$1 fd
+	local f=${FIFOS:-$T}/$1 fd
 	rm -f "$f"
-	mkfifo "$f"
+	mkfifo -m 0666 "$f"
 	exec {fd}<>"$f"
 	printf -v "fd_$1" '%s' "$fd"
 }
@@ -123,12 +124,14 @@ fifo() {
 # hold TOOL [ARGS...]: run TOOL ARGS... sh -c ... in the background; the
 # shell it runs writes its pid to fifo "ready" once it holds the lock, then
 # waits for a line on fifo "go".  Returns when the lock is held, with
-# HOLDER (the tool's pid) and HELD (the command's pid) set.
+# HOLDER (the tool's pid) and HELD (the command's pid) set.  With FIFOS
+# naming a directory another uid can reach, the fifos go there, for a
+# holder run as that uid (under setpriv).
 hold() {
 	fifo ready
 	fifo go
-	"$@" sh -c 'echo $$ > "$1"; read x < "$2"' sh "$T/ready" "$T/go" \
-		3>&- &
+	"$@" sh -c 'echo $$ > "$1"; read x < "$2"' sh "${FIFOS:-$T}/ready" \
+		"${FIFOS:-$T}/go" 3>&- &
 	HOLDER=$!
 	local fdr=$fd_ready
 	read -r -t 10 HELD <&"$fdr" || { echo "holder never got the lock"; return 1; }

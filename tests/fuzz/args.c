@@ -131,8 +131,8 @@ const char *socklock_name(struct socklock *s) { (void)s; return "x"; }
 int socklock_wait(struct socklock *s, const struct deadline *d)
 { (void)s; (void)d; ACT; }
 int socklock_held(const struct socklock *s) { (void)s; ACT; }
-pid_t socklock_holder(const struct socklock *s, char *c, size_t n)
-{ (void)s; (void)c; (void)n; ACT; }
+pid_t socklock_holder(const struct socklock *s, char *c, size_t n, uid_t *u)
+{ (void)s; (void)c; (void)n; (void)u; ACT; }
 int devlock_init(struct devlock *dl, const char *l, const char *d,
     const char **f)
 { (void)dl; (void)l; (void)d; (void)f; ACT; }
@@ -153,6 +153,9 @@ int child_run(char *const argv[], const int *c, size_t n,
 void child_exec(char *const argv[]) { (void)argv; ACT; }
 void holder_comm(pid_t p, char *c, size_t n) { (void)p; (void)c; (void)n; ACT; }
 void holder_print(FILE *fp, const struct holder *h) { (void)fp; (void)h; ACT; }
+uid_t holder_uid(pid_t p) { (void)p; ACT; }
+const char *holder_whose(uid_t u, char *b, size_t n)
+{ (void)u; (void)b; (void)n; ACT; }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
