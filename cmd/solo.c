@@ -2,12 +2,15 @@
  * solo: run a command as the only instance of a job.  The lock is a
  * listening socket (a loopback TCP port, or a Linux abstract unix socket
  * name) handed to the command across exec: the kernel allows one holder,
- * frees it the moment the command dies, and leaves nothing on disk.
+ * frees it the moment the command dies, and leaves nothing on disk.  A
+ * private name (root's -U by default) is instead a flock(2) on a file in
+ * a directory only its owner can write, handed over the same way.
  * Timothy Kay's solo syntax (-port=N ...) is accepted as well.
  */
 #include <sys/time.h>
 
 #include <ctype.h>
+#include <limits.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,16 +29,20 @@
 #include "exitcode.h"
 #include "holder.h"
 #include "parse.h"
+#include "privlock.h"
 #include "socklock.h"
 #include "version.h"
 
-enum { OPT_MAXTIME = 256, OPT_TEST };
+enum { OPT_ABSTRACT = 256, OPT_DIR, OPT_MAXTIME, OPT_PRIVATE, OPT_TEST };
 
 static const struct option longopts[] = {
+	{ "abstract",		no_argument,		NULL, OPT_ABSTRACT },
 	{ "addr",		required_argument,	NULL, 'a' },
 	{ "conflict-exit-code",	required_argument,	NULL, 'E' },
+	{ "dir",		required_argument,	NULL, OPT_DIR },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ "max-time",		required_argument,	NULL, OPT_MAXTIME },
+	{ "private",		no_argument,		NULL, OPT_PRIVATE },
 	{ "quiet",		no_argument,		NULL, 'q' },
 	{ "test",		no_argument,		NULL, OPT_TEST },
 	{ "unix",		required_argument,	NULL, 'U' },
@@ -48,7 +55,8 @@ static const struct option longopts[] = {
 static const char synopsis[] =
 "usage: solo [-hqVv] [-a addr] [-E code] [-w secs] [--max-time secs] port\n"
 "            command [arg ...]\n"
-"       solo [options] -U name command [arg ...]\n"
+"       solo [options] [--abstract | --private] [--dir dir] -U name\n"
+"            command [arg ...]\n"
 "       solo [options] --test port | --test -U name\n"
 "       solo -port=port [-verbose] [-silent] [-timeout=sec] [-noport]\n"
 "            [-sleep=sec] command [arg ...]\n";
@@ -56,7 +64,11 @@ static const char synopsis[] =
 static const char options[] =
 "\n"
 "  -a, --addr ADDR          lock on loopback ADDR (default 127.A.B.1 from uid)\n"
-"  -U, --unix NAME          lock on an abstract unix socket named NAME\n"
+"  -U, --unix NAME          lock on a name: private for root, else abstract\n"
+"      --private            -U names are private (a file only we can lock)\n"
+"      --abstract           -U names are abstract unix sockets\n"
+"      --dir DIR            private names in DIR (default $SOLO_DIR, else\n"
+"                           /run/solo for root, $XDG_RUNTIME_DIR/solo)\n"
 "  -E, --conflict-exit-code N  exit N when the lock is held (default 1)\n"
 "  -q, --quiet              say nothing when the lock is held\n"
 "  -w, --wait SECS          wait up to SECS (fractional, or inf) for the lock\n"
@@ -69,9 +81,12 @@ static const char options[] =
 struct solo {
 	const char	*addr;		/* -a, NULL for 127.A.B.1 */
 	const char	*unixname;	/* -U */
+	const char	*dir;		/* --dir, $SOLO_DIR */
+	bool		 private, abstract;
 	int		 port;
 	int		 conflict;	/* exit status when held */
 	bool		 quiet, verbose, test, noport;
+	bool		 kay;		/* Kay's syntax: his -verbose output */
 	bool		 have_wait;
 	struct timespec	 wait, maxtime, sleep;
 	char		**cmd;
@@ -161,6 +176,7 @@ parse_kay(struct solo *s, int argc, char *argv[])
 	int a;
 
 	s->port = 0;
+	s->kay = true;
 	for (a = 1; a < argc && argv[a][0] == '-'; a++) {
 #define VALUE()	(*v != '\0' ? v : a + 1 < argc ? argv[++a] : (usage(), ""))
 		if ((v = kay_option(argv[a], "port")) != NULL)
@@ -238,6 +254,16 @@ parse_args(struct solo *s, int argc, char *argv[])
 			parse_secs("wait", optarg, true, &s->wait);
 			s->have_wait = true;
 			break;
+		case OPT_ABSTRACT:
+			s->abstract = true;
+			break;
+		case OPT_DIR:
+			s->dir = optarg;
+			s->private = true;
+			break;
+		case OPT_PRIVATE:
+			s->private = true;
+			break;
 		case OPT_MAXTIME:
 			parse_secs("max-time", optarg, false, &s->maxtime);
 			break;
@@ -253,6 +279,11 @@ parse_args(struct solo *s, int argc, char *argv[])
 
 	if (s->unixname != NULL && s->addr != NULL)
 		errx(LK_EXIT_USAGE, "-a and -U are exclusive");
+	if (s->abstract && s->private)
+		errx(LK_EXIT_USAGE, "--abstract and --private (or --dir) are "
+		    "exclusive");
+	if ((s->abstract || s->private) && s->unixname == NULL)
+		errx(LK_EXIT_USAGE, "--abstract, --private and --dir go with -U");
 	if (s->unixname == NULL) {
 		if (argc == 0)
 			errx(LK_EXIT_USAGE, "missing port");
@@ -270,32 +301,125 @@ parse_args(struct solo *s, int argc, char *argv[])
 	s->cmd = argv;
 }
 
+/* The lock: a socket, or a private name's file (privlock.h). */
+struct lock {
+	bool		 private;
+	struct socklock	 sl;
+	struct privlock	 pl;
+};
+
+static const char *
+lock_name(struct lock *l)
+{
+	return l->private ? l->pl.path : socklock_name(&l->sl);
+}
+
+static int
+lock_try(struct lock *l, const struct deadline *d)
+{
+	if (l->private)
+		return d == NULL ? privlock_try(&l->pl) :
+		    privlock_wait(&l->pl, d);
+	return d == NULL ? socklock_try(&l->sl) : socklock_wait(&l->sl, d);
+}
+
+/*
+ * Whether -U names are private: with --private or --dir, with SOLO_DIR
+ * set, and for root, whose cron jobs no other user must be able to block
+ * by taking an abstract name first (solo(1), SECURITY); never with
+ * --abstract.
+ */
+static bool
+want_private(const struct solo *s)
+{
+	const char *env = getenv("SOLO_DIR");
+
+	if (s->unixname == NULL || s->abstract)
+		return false;
+	return s->private || (env != NULL && *env != '\0') || geteuid() == 0;
+}
+
+/* Set the lock up from the options; usage errors exit here. */
 static void
-say_held(FILE *fp, struct socklock *sl)
+lock_setup(struct lock *l, const struct solo *s, uid_t uid)
+{
+	char buf[PATH_MAX];
+	const char *errstr, *dir;
+
+	memset(l, 0, sizeof(*l));
+	if ((l->private = want_private(s))) {
+		if ((dir = s->dir) == NULL && ((dir = getenv("SOLO_DIR")) ==
+		    NULL || *dir == '\0'))
+			dir = privlock_default_dir(geteuid(), buf, sizeof(buf));
+		if (dir == NULL)
+			errx(LK_EXIT_USAGE, "no directory for private names: "
+			    "XDG_RUNTIME_DIR is not set; use --dir or SOLO_DIR");
+		if (privlock_init(&l->pl, dir, s->unixname, !s->test,
+		    &errstr) == -1) {
+			if (errno == EINVAL)
+				errx(LK_EXIT_USAGE, "invalid name '%s': %s",
+				    s->unixname, errstr);
+			errx(exit_for_open(errno), "%s: %s", dir, errstr);
+		}
+		if (!s->test && privlock_open(&l->pl, &errstr) == -1)
+			errx(exit_for_open(errno), "%s: %s", l->pl.path, errstr);
+	} else if (s->unixname != NULL) {
+		if (socklock_unix(&l->sl, uid, s->unixname, &errstr) == -1)
+			errx(LK_EXIT_USAGE, "invalid name '%s': %s",
+			    s->unixname, errstr);
+	} else if (socklock_tcp(&l->sl, s->addr, uid, s->port, &errstr) == -1) {
+		if (s->addr != NULL)
+			errx(LK_EXIT_USAGE, "invalid address '%s': %s",
+			    s->addr, errstr);
+		errx(LK_EXIT_USAGE, "uid %u does not fit 127.A.B.1: it would "
+		    "wrap onto uid %u's address; use -U name or -a addr",
+		    (unsigned)uid, (unsigned)(uid & 0xffff));
+	}
+}
+
+static void
+say_held(FILE *fp, struct lock *l)
 {
 	char comm[32], whose[48];
 	pid_t pid;
 	uid_t uid;
 
-	pid = socklock_holder(sl, comm, sizeof(comm), &uid);
+	pid = l->private ? privlock_holder(&l->pl, comm, sizeof(comm), &uid) :
+	    socklock_holder(&l->sl, comm, sizeof(comm), &uid);
 	if (pid > 0)
-		fprintf(fp, "%s is held by pid %d (%s)%s\n", socklock_name(sl),
+		fprintf(fp, "%s is held by pid %d (%s)%s\n", lock_name(l),
 		    (int)pid, comm, holder_whose(uid, whose, sizeof(whose)));
 	else
 		fprintf(fp, "%s is held by another process%s\n",
-		    socklock_name(sl), holder_whose(uid, whose, sizeof(whose)));
+		    lock_name(l), holder_whose(uid, whose, sizeof(whose)));
+}
+
+/* --verbose, for root: a lock any user could take first. */
+static void
+warn_open(struct lock *l)
+{
+	int start;
+
+	if (l->private || !socklock_open_to_all(&l->sl, &start))
+		return;
+	if (l->sl.sa.ss_family == AF_UNIX)
+		warnx("warning: any user may take %s first: abstract names "
+		    "are open to all; drop --abstract", lock_name(l));
+	else
+		warnx("warning: any user may take %s first: ports from %d "
+		    "up are open to all; use one below %d, or -U name",
+		    lock_name(l), start, start);
 }
 
 int
 main(int argc, char *argv[])
 {
 	struct solo s;
-	struct socklock sl;
+	struct lock l;
 	struct deadline dl;
 	struct itimerval it;
-	const char *errstr;
 	uid_t uid = getuid();
-	int r;
+	int r, fd;
 
 	memset(&s, 0, sizeof(s));
 	s.conflict = LK_EXIT_CONFLICT;
@@ -308,54 +432,48 @@ main(int argc, char *argv[])
 
 	if (s.noport)
 		child_exec(s.cmd);
-	if (s.unixname != NULL) {
-		if (socklock_unix(&sl, uid, s.unixname, &errstr) == -1)
-			errx(LK_EXIT_USAGE, "invalid name '%s': %s",
-			    s.unixname, errstr);
-	} else if (socklock_tcp(&sl, s.addr, uid, s.port, &errstr) == -1) {
-		if (s.addr != NULL)
-			errx(LK_EXIT_USAGE, "invalid address '%s': %s",
-			    s.addr, errstr);
-		errx(LK_EXIT_USAGE, "uid %u does not fit 127.A.B.1: it would "
-		    "wrap onto uid %u's address; use -U name or -a addr",
-		    (unsigned)uid, (unsigned)(uid & 0xffff));
-	}
+	lock_setup(&l, &s, uid);
 
 	if (s.test) {
-		if ((r = socklock_held(&sl)) == -1)
-			err(LK_EXIT_OSERR, "%s", socklock_name(&sl));
+		r = l.private ? privlock_held(&l.pl) : socklock_held(&l.sl);
+		if (r == -1)
+			err(LK_EXIT_OSERR, "%s", lock_name(&l));
 		if (r == 0)
 			return LK_EXIT_OK;
 		if (!s.quiet)
-			say_held(stdout, &sl);
+			say_held(stdout, &l);
 		return fflush(stdout) == 0 ? s.conflict : LK_EXIT_OSERR;
 	}
 
-	r = socklock_try(&sl);
+	r = lock_try(&l, NULL);
 	if (r == 1 && s.have_wait) {
 		if (s.verbose) {
 			fprintf(stderr, "%s: waiting: ", getprogname());
-			say_held(stderr, &sl);
+			say_held(stderr, &l);
 		}
 		deadline_start(&dl, &s.wait);
-		r = socklock_wait(&sl, &dl);
+		r = lock_try(&l, &dl);
 	}
 	if (r == -1)
-		err(exit_for_lock(errno), "%s: cannot bind",
-		    socklock_name(&sl));
+		err(exit_for_lock(errno), "%s: cannot %s", lock_name(&l),
+		    l.private ? "lock" : "bind");
 	if (r == 1) {
 		if (!s.quiet) {
 			fprintf(stderr, "%s: ", getprogname());
-			say_held(stderr, &sl);
+			say_held(stderr, &l);
 		}
 		return s.conflict;
 	}
-	if (s.verbose)
-		warnx("bind %s", socklock_name(&sl));
+	if (s.verbose) {
+		warnx("%s %s", l.private ? "lock" : "bind", lock_name(&l));
+		if (uid == 0 && !s.kay)
+			warn_open(&l);
+	}
 
 	/* The one descriptor the command inherits: the lock itself. */
-	if (fcntl(sl.fd, F_SETFD, 0) == -1)
-		err(LK_EXIT_OSERR, "%s: fcntl", socklock_name(&sl));
+	fd = l.private ? l.pl.fd : l.sl.fd;
+	if (fcntl(fd, F_SETFD, 0) == -1)
+		err(LK_EXIT_OSERR, "%s: fcntl", lock_name(&l));
 	if (nonzero(&s.sleep))
 		while (nanosleep(&s.sleep, &s.sleep) == -1 && errno == EINTR)
 			continue;

@@ -419,6 +419,29 @@ bound_inode(const struct socklock *sl, uid_t *uid)
 	return any;
 }
 
+bool
+socklock_open_to_all(const struct socklock *sl, int *start)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&sl->sa;
+	const struct sockaddr_in6 *sin6 =
+	    (const struct sockaddr_in6 *)&sl->sa;
+	FILE *fp;
+	int port;
+
+	*start = 1024;	/* the kernel's default */
+	if ((fp = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start",
+	    "re")) != NULL) {
+		if (fscanf(fp, "%d", start) != 1)
+			*start = 1024;
+		fclose(fp);
+	}
+	if (sl->sa.ss_family == AF_UNIX)
+		return true;
+	port = ntohs(sl->sa.ss_family == AF_INET ? sin->sin_port :
+	    sin6->sin6_port);
+	return port >= *start;
+}
+
 int
 socklock_held(const struct socklock *sl)
 {

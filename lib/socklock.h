@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <stdbool.h>
+
 #include "deadline.h"
 
 struct socklock {
@@ -52,6 +54,14 @@ int	socklock_try(struct socklock *);
  * socket closes.  Returns 0, 1 on timeout, -1 with errno set.
  */
 int	socklock_wait(struct socklock *, const struct deadline *);
+
+/*
+ * Whether any local user may bind the lock's address and so take the
+ * lock first: an abstract name always; a port at or above
+ * net.ipv4.ip_unprivileged_port_start (this network namespace's, read
+ * from /proc/sys; 1024 if it cannot be read), whose value goes to *start.
+ */
+bool	socklock_open_to_all(const struct socklock *, int *start);
 
 /* Without taking the lock: 1 if it is held now, 0 if free, -1 on error. */
 int	socklock_held(const struct socklock *);

@@ -1,13 +1,13 @@
 #!/usr/bin/env bats
 # Locks against another local user: each tool names a holder of another
-# uid as such.  As root, with uid 65534 as the other user; elsewhere the
-# tests skip.
+# uid as such, and solo's private names cannot be taken by another user.
+# As root, with uid 65534 as the other user; elsewhere the tests that
+# need two uids skip.
 
 load helper
 
 setup() {
 	lk_setup || return 1
-	[ "$(id -u)" = 0 ] || skip "needs root to run as another uid"
 	# Where uid 65534 can reach the fifos and files (the test's own
 	# directory is private).
 	PUB=$(mktemp -d /tmp/lockkit-sec.XXXXXX)
@@ -15,6 +15,11 @@ setup() {
 	FIFOS=$PUB
 	OTHER=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 	P=$((20000 + RANDOM % 10000))
+}
+
+# need_root: skip unless we can run as uid 65534 (and chown to it).
+need_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root to run as another uid"
 }
 
 teardown() {
@@ -30,6 +35,7 @@ SQUAT='$^F = 255; my $n = shift;
 	exec @ARGV or die "$ARGV[0]: $!\n"'
 
 @test "solo names another user's holder of its port as such" {
+	need_root
 	hold "${OTHER[@]}" solo -a 127.0.0.1 "$P"
 	run -1 --separate-stderr solo -a 127.0.0.1 "$P" touch ran
 	assert_equal "$stderr" "solo: 127.0.0.1:$P is held by pid $HELD (sh) of another user (uid 65534)"
@@ -42,6 +48,7 @@ SQUAT='$^F = 255; my $n = shift;
 }
 
 @test "solo names root's holder as another user's to a user who cannot see its pid" {
+	need_root
 	hold solo -a 127.0.0.1 "$P"
 	run -1 "${OTHER[@]}" solo -a 127.0.0.1 "$P" true
 	assert_output "solo: 127.0.0.1:$P is held by another process of another user (uid 0)"
@@ -49,13 +56,15 @@ SQUAT='$^F = 255; my $n = shift;
 }
 
 @test "solo names another user's squatter on an abstract name" {
+	need_root
 	hold "${OTHER[@]}" perl -MSocket -e "$SQUAT" "solo/0/sq$P"
-	run -1 --separate-stderr solo -U "sq$P" true
+	run -1 --separate-stderr solo --abstract -U "sq$P" true
 	assert_equal "$stderr" "solo: @solo/0/sq$P is held by pid $HELD (sh) of another user (uid 65534)"
 	release
 }
 
 @test "flockrun names another user's holder as such" {
+	need_root
 	touch "$PUB/f"
 	hold "${OTHER[@]}" flockrun -F "$PUB/f"
 	run -1 flockrun --test "$PUB/f"
@@ -67,6 +76,7 @@ SQUAT='$^F = 255; my $n = shift;
 }
 
 @test "lockdev names another user's process owning the lock as such" {
+	need_root
 	lockdir
 	hold "${OTHER[@]}"
 	run -0 lockdev -l -p "$HELD" /dev/null
@@ -76,4 +86,150 @@ SQUAT='$^F = 255; my $n = shift;
 	run -1 --separate-stderr lockdev -v -l -w 0.1 /dev/null
 	assert_equal "${stderr_lines[0]}" "lockdev: /dev/null: locked by pid $HELD of another user (uid 65534); waiting"
 	release
+}
+
+@test "root's -U names are private by default, in /run/solo, mode 0700" {
+	need_ns "a private mount of /run" unshare -m mount -t tmpfs none /run
+	run -0 unshare -m sh -c 'mount -t tmpfs -o mode=755 none /run &&
+	    solo -U job sh -c "readlink /proc/\$\$/fd/*; stat -c %a:%u:%F /run/solo /run/solo/job"'
+	assert_line /run/solo/job
+	assert_line 700:0:directory
+	assert_line '600:0:regular empty file'
+	# Only the lock reaches the command, and no abstract name is taken.
+	refute_line --partial socket
+}
+
+@test "a squatter before and while root's job runs cannot block the private name" {
+	need_root
+	priv=$PUB/priv
+	# Before: the other user takes root's abstract name and port, and
+	# cannot make the directory (its parent is root's, as /run is).
+	hold "${OTHER[@]}" perl -MSocket -e "$SQUAT" "solo/0/job"
+	run -1 "${OTHER[@]}" mkdir "$priv"
+	# Root's job still runs, and holds its lock.
+	run -0 solo --dir "$priv" -U job sh -c 'echo ran'
+	assert_output ran
+	squatter=$HELD
+	FIFOS= hold solo --dir "$priv" -U job
+	run -1 solo --dir "$priv" --test -U job
+	assert_output "$priv/job is held by pid $HELD (sh)"
+	# While it runs the other user can neither open nor lock the file.
+	run -66 "${OTHER[@]}" solo --dir "$priv" -U job true
+	assert_output "solo: $priv: Permission denied"
+	run -66 "${OTHER[@]}" flockrun -n "$priv/job" true
+	assert_output "flockrun: $priv/job: cannot open: Permission denied"
+	run -1 solo --dir "$priv" -U job true
+	release
+	kill "$squatter"
+}
+
+@test "a private name: waiters wait without polling, a killed holder frees it" {
+	hold solo --dir "$T/p" -U w
+	run -1 solo --dir "$T/p" -w 0.2 -U w true
+	solo --dir "$T/p" -w 10 -U w sh -c 'echo $$ > got' &
+	waiter=$!
+	# Queued in flock(2) (a "->" line of /proc/locks), not retrying.
+	wait_until 5 grep -q -- "-> FLOCK .* $waiter " /proc/locks
+	run -0 grep -c -- "-> FLOCK .* $waiter " /proc/locks
+	kill -KILL "$HELD"
+	wait "$waiter"
+	assert_file_exists got
+	HOLDER=
+	# What the killed holder left is an unlocked file: taken at once.
+	run -0 solo --dir "$T/p" -U w true
+	run -0 solo --dir "$T/p" --test -U w
+}
+
+@test "a symbolic link planted where the private directory goes is refused, not followed" {
+	need_root
+	chmod 1777 "$PUB"
+	mkdir "$PUB/target"
+	run -0 "${OTHER[@]}" ln -s "$PUB/target" "$PUB/priv"
+	run -66 solo --dir "$PUB/priv" -U job touch ran
+	assert_output "solo: $PUB/priv: is a symbolic link; refusing"
+	assert_file_not_exists ran
+	assert_equal "$(ls -A "$PUB/target")" ''
+	SOLO_DIR=$PUB/priv run -66 solo -U job true
+	assert_output "solo: $PUB/priv: is a symbolic link; refusing"
+}
+
+@test "another user's directory, or one others may write, is refused" {
+	need_root
+	chmod 1777 "$PUB"
+	run -0 "${OTHER[@]}" mkdir -m 700 "$PUB/priv"
+	run -66 solo --dir "$PUB/priv" -U job touch ran
+	assert_output "solo: $PUB/priv: owned by uid 65534, not 0; refusing"
+	assert_file_not_exists ran
+	for m in 770 707 1777; do
+		mkdir -m "$m" "$T/d$m"
+		run -66 solo --dir "$T/d$m" -U job true
+		assert_output "solo: $T/d$m: writable by group or others; refusing"
+	done
+	run -66 solo --dir /dev/null -U job true
+	assert_output "solo: /dev/null: not a directory; refusing"
+}
+
+@test "a symbolic link or other file planted as the lock file is refused" {
+	mkdir -m 700 p
+	ln -s /etc/passwd p/link
+	run -66 solo --dir p -U link true
+	assert_output "solo: p/link: is a symbolic link; refusing"
+	mkfifo p/fifo
+	run -66 solo --dir p -U fifo true
+	assert_output "solo: p/fifo: not a regular file of our own; refusing"
+}
+
+@test "a lock file of another user's is refused" {
+	need_root
+	mkdir -m 700 p
+	touch p/theirs
+	chown 65534 p/theirs
+	run -66 solo --dir p -U theirs true
+	assert_output "solo: p/theirs: not a regular file of our own; refusing"
+}
+
+@test "a user's private names live in \$XDG_RUNTIME_DIR/solo or --dir" {
+	need_root
+	mkdir -m 700 "$PUB/run"
+	chown 65534 "$PUB/run"
+	run -0 "${OTHER[@]}" env XDG_RUNTIME_DIR="$PUB/run" solo --private -U a/.b sh -c 'readlink /proc/$$/fd/* || :'
+	assert_line "$PUB/run/solo/a%2F.b"
+	run -0 "${OTHER[@]}" env XDG_RUNTIME_DIR="$PUB/run" SOLO_DIR="$PUB/run/x" solo -U .y sh -c 'readlink /proc/$$/fd/* || :'
+	assert_line "$PUB/run/x/%2Ey"
+	# A user's -U stays abstract unless asked.
+	run -0 "${OTHER[@]}" env XDG_RUNTIME_DIR="$PUB/run" solo -U z sh -c 'readlink /proc/$$/fd/* || :'
+	assert_line --regexp '^socket:'
+	run -64 "${OTHER[@]}" env -u XDG_RUNTIME_DIR solo --private -U z true
+	assert_output "solo: no directory for private names: XDG_RUNTIME_DIR is not set; use --dir or SOLO_DIR"
+}
+
+@test "--test on a private name creates nothing" {
+	run -0 solo --test --dir "$T/p" -U job
+	assert_file_not_exists "$T/p"
+	mkdir -m 700 p
+	run -0 solo --test --dir p -U job
+	assert_file_not_exists p/job
+}
+
+@test "--verbose warns when root locks what any user could take first" {
+	need_root
+	run -0 --separate-stderr solo -v -a 127.0.0.1 "$P" true
+	assert_equal "${stderr_lines[1]}" "solo: warning: any user may take 127.0.0.1:$P first: ports from $(cat /proc/sys/net/ipv4/ip_unprivileged_port_start) up are open to all; use one below $(cat /proc/sys/net/ipv4/ip_unprivileged_port_start), or -U name"
+	run -0 --separate-stderr solo -v --abstract -U "w$P" true
+	assert_equal "${stderr_lines[1]}" "solo: warning: any user may take @solo/0/w$P first: abstract names are open to all; drop --abstract"
+	run -0 --separate-stderr solo -v --dir "$T/p" -U w true
+	assert_equal "$stderr" "solo: lock $T/p/w"
+	run -0 --separate-stderr "${OTHER[@]}" solo -v -a 127.0.0.1 "$P" true
+	assert_equal "$stderr" "solo: bind 127.0.0.1:$P"
+}
+
+@test "solo: private-name options go with -U, and not with --abstract" {
+	run -64 solo --abstract --private -U x true
+	assert_output "solo: --abstract and --private (or --dir) are exclusive"
+	run -64 solo --abstract --dir d -U x true
+	run -64 solo --private "$P" true
+	assert_output "solo: --abstract, --private and --dir go with -U"
+	run -64 solo --dir "$T/p" -U 'a b' true
+	assert_output "solo: invalid name 'a b': must be printable, without spaces"
+	assert_file_not_exists "$T/p"
 }

@@ -184,18 +184,18 @@ uid_addr() {
 	assert_output $'took\nagain'
 }
 
-@test "-U NAME: a named lock on an abstract unix socket" {
-	hold solo -U job1
-	run -1 solo -U job1 true
+@test "-U NAME --abstract: a named lock on an abstract unix socket" {
+	hold solo --abstract -U job1
+	run -1 solo --abstract -U job1 true
 	assert_output "solo: @solo/$(id -u)/job1 is held by pid $HELD (sh)"
-	run -0 solo -U job2 true
+	run -0 solo --abstract -U job2 true
 	run -0 grep -c "@solo/$(id -u)/job1" /proc/net/unix
-	run -0 solo -U job1 -w 10 sh -c 'echo $$ > pid' &
+	run -0 solo --abstract -U job1 -w 10 sh -c 'echo $$ > pid' &
 	waiter=$!
 	release
 	wait "$waiter"
 	assert_file_exists pid
-	run -0 solo -U job1 true
+	run -0 solo --abstract -U job1 true
 }
 
 @test "--test: 0 when free, conflict status and the holder when held" {
@@ -210,8 +210,11 @@ uid_addr() {
 	assert_equal "$stderr" ''
 	release
 	run -0 solo --test "$P"
-	hold solo -U t
-	run -1 solo --test -U t
+	hold solo --abstract -U t
+	run -1 solo --abstract --test -U t
+	release
+	hold solo --dir "$T/p" -U t
+	run -1 solo --dir "$T/p" --test -U t
 	release
 }
 
@@ -222,7 +225,7 @@ uid_addr() {
 
 @test "-a chooses another loopback address, and refuses others" {
 	run -0 solo -v -a 127.0.0.9 "$P" true
-	assert_output "solo: bind 127.0.0.9:$P"
+	assert_line --index 0 "solo: bind 127.0.0.9:$P"
 	run -64 solo -a 10.0.0.1 "$P" true
 	assert_output "solo: invalid address '10.0.0.1': not a loopback address"
 	run -64 solo -a ::2 "$P" true

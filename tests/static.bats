@@ -156,7 +156,8 @@ vg() {
 	local f port=$((20000 + BATS_ROOT_PID % 10000))
 	f=$(command -v solo)
 	vg 0 "$f" "$port" true
-	vg 0 "$f" -U "lockkit-vg-$$" true
+	vg 0 "$f" --abstract -U "lockkit-vg-$$" true
+	vg 0 "$f" --dir "$T/p" -U vg true
 	vg 0 "$f" --test "$port"
 	vg 0 "$f" -port="$port" true
 	hold solo "$port"

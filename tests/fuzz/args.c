@@ -25,6 +25,7 @@
 #include "devlock.h"
 #include "filelock.h"
 #include "holder.h"
+#include "privlock.h"
 #include "socklock.h"
 
 #define MAXARGS	64
@@ -133,6 +134,21 @@ int socklock_wait(struct socklock *s, const struct deadline *d)
 int socklock_held(const struct socklock *s) { (void)s; ACT; }
 pid_t socklock_holder(const struct socklock *s, char *c, size_t n, uid_t *u)
 { (void)s; (void)c; (void)n; (void)u; ACT; }
+bool socklock_open_to_all(const struct socklock *s, int *p)
+{ (void)s; (void)p; ACT; }
+const char *privlock_default_dir(uid_t u, char *b, size_t n)
+{ (void)u; (void)b; (void)n; ACT; }
+int privlock_init(struct privlock *pl, const char *d, const char *n, bool c,
+    const char **w)
+{ (void)pl; (void)d; (void)n; (void)c; (void)w; ACT; }
+int privlock_open(struct privlock *pl, const char **w)
+{ (void)pl; (void)w; ACT; }
+int privlock_try(struct privlock *pl) { (void)pl; ACT; }
+int privlock_wait(struct privlock *pl, const struct deadline *d)
+{ (void)pl; (void)d; ACT; }
+int privlock_held(struct privlock *pl) { (void)pl; ACT; }
+pid_t privlock_holder(struct privlock *pl, char *c, size_t n, uid_t *u)
+{ (void)pl; (void)c; (void)n; (void)u; ACT; }
 int devlock_init(struct devlock *dl, const char *l, const char *d,
     const char **f)
 { (void)dl; (void)l; (void)d; (void)f; ACT; }
