@@ -90,24 +90,35 @@ conflicts(const struct lockline *l, dev_t dev, ino_t ino, enum lock_kind k,
 	return overlaps(l->start, l->end, start, end);
 }
 
-void
-holder_comm(pid_t pid, char *buf, size_t len)
+/*
+ * The start of /proc/PID/WHAT, NUL-terminated in buf (len > 1): the
+ * number of bytes read, or -1 if it cannot be read or is empty.
+ */
+static ssize_t
+read_proc(pid_t pid, const char *what, char *buf, size_t len)
 {
 	char path[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(buf, len, "?");
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return;
+		return -1;
 	n = read(fd, buf, len - 1);
 	close(fd);
-	if (n <= 0) {
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+void
+holder_comm(pid_t pid, char *buf, size_t len)
+{
+	if (read_proc(pid, "comm", buf, len) == -1) {
 		snprintf(buf, len, "?");
 		return;
 	}
-	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	for (char *p = buf; *p != '\0'; p++)
 		if (!isgraph((unsigned char)*p))
@@ -119,21 +130,11 @@ holder_comm(pid_t pid, char *buf, size_t len)
 uid_t
 holder_uid(pid_t pid)
 {
-	char path[64], buf[1024], *p;
+	char buf[1024], *p;
 	unsigned long uid;
-	ssize_t n;
-	int fd;
 
-	if (pid <= 0)
+	if (pid <= 0 || read_proc(pid, "status", buf, sizeof(buf)) == -1)
 		return HOLDER_UID_UNKNOWN;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return HOLDER_UID_UNKNOWN;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return HOLDER_UID_UNKNOWN;
-	buf[n] = '\0';
 	/* "Uid:\tREAL\tEFFECTIVE\tSAVED\tFS", well inside the first 1 KiB. */
 	if ((p = strstr(buf, "\nUid:")) == NULL ||
 	    sscanf(p + 5, "%lu", &uid) != 1 || uid >= HOLDER_UID_UNKNOWN)
