@@ -12,6 +12,7 @@ setup() {
 	# directory is private).
 	PUB=$(mktemp -d /tmp/lockkit-sec.XXXXXX)
 	chmod 755 "$PUB"
+	# shellcheck disable=SC2034 # hold (helper.bash) reads it
 	FIFOS=$PUB
 	OTHER=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 	P=$((20000 + RANDOM % 10000))
@@ -110,7 +111,7 @@ SQUAT='$^F = 255; my $n = shift;
 	run -0 solo --dir "$priv" -U job sh -c 'echo ran'
 	assert_output ran
 	squatter=$HELD
-	FIFOS= hold solo --dir "$priv" -U job
+	FIFOS='' hold solo --dir "$priv" -U job
 	run -1 solo --dir "$priv" --test -U job
 	assert_output "$priv/job is held by pid $HELD (sh)"
 	# While it runs the other user can neither open nor lock the file.
@@ -134,6 +135,7 @@ SQUAT='$^F = 255; my $n = shift;
 	kill -KILL "$HELD"
 	wait "$waiter"
 	assert_file_exists got
+	wait "$HOLDER" || :
 	HOLDER=
 	# What the killed holder left is an unlocked file: taken at once.
 	run -0 solo --dir "$T/p" -U w true
