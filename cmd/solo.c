@@ -10,11 +10,11 @@
 #include <sys/time.h>
 
 #include <ctype.h>
-#include <limits.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <paths.h>
 #include <signal.h>
 #include <stdbool.h>
