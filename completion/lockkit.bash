@@ -138,13 +138,55 @@ _flockrun_module()
 }
 complete -F _flockrun_module flockrun
 
-# _solo_held: the names of solo's -U locks this user holds now, in this
-# network namespace: abstract unix sockets listening (flag __SO_ACCEPTCON,
-# 00010000) at "@solo/UID/NAME", as lib/socklock.c names them.
+# _solo_held: the names of solo's -U locks this user holds now.  Abstract
+# ones (this network namespace): unix sockets listening (flag
+# __SO_ACCEPTCON, 00010000) at "@solo/UID/NAME", as lib/socklock.c names
+# them.  Private ones (solo(1), --private): the files in the directory
+# solo would use whose inode /proc/locks lists with a flock, their names
+# unescaped as lib/privlock.c escapes them (%2F, %2E, %25).
 _solo_held()
 {
-	awk -v p="@solo/$EUID/" '$4 == "00010000" && index($8, p) == 1 {
-		print substr($8, length(p) + 1) }' /proc/net/unix 2>/dev/null
+	local d f n held
+	_lockkit_operand aEUw '|--addr|--conflict-exit-code|--unix|--wait|--max-time|--dir|'
+	if _lockkit_given --abstract; then
+		d=
+	elif _lockkit_given --dir; then
+		d=$(_solo_dir_given)
+	elif [[ -n ${SOLO_DIR-} ]]; then
+		d=$SOLO_DIR
+	elif ((EUID == 0)); then
+		d=/run/solo
+	elif _lockkit_given --private && [[ ${XDG_RUNTIME_DIR-} == /* ]]; then
+		d=$XDG_RUNTIME_DIR/solo
+	fi
+	if [[ -z $d ]]; then
+		awk -v p="@solo/$EUID/" '$4 == "00010000" && index($8, p) == 1 {
+			print substr($8, length(p) + 1) }' /proc/net/unix 2>/dev/null
+		return
+	fi
+	held=$(awk '$2 == "FLOCK" { n = split($6, a, ":"); print a[n] }' \
+	    /proc/locks 2>/dev/null)
+	for f in "$d"/*; do
+		[[ -f $f ]] || continue
+		grep -qx "$(stat -c %i -- "$f")" <<<"$held" || continue
+		n=${f##*/}
+		n=${n//%2F//}
+		n=${n//%2E/.}
+		printf '%s\n' "${n//%25/%}"
+	done
+}
+
+# _solo_dir_given: the value of the last --dir among words[1..cword-1].
+_solo_dir_given()
+{
+	local i d=
+	for ((i = 1; i < cword; i++)); do
+		case ${words[i]} in
+		--dir=*) d=${words[i]#--dir=} ;;
+		--dir) ((i + 1 < cword)) && d=${words[i + 1]} ;;
+		esac
+	done
+	printf '%s' "$d"
 }
 
 _solo_module()
@@ -157,6 +199,10 @@ _solo_module()
 		local IFS=$'\n'
 		COMPREPLY=($(compgen -W "$(_solo_held)" -- "$cur"))
 		__ltrim_colon_completions "$cur"
+		return
+		;;
+	--dir)
+		_filedir -d
 		return
 		;;
 	-a | --addr | -E | --conflict-exit-code | -w | --wait | --max-time)
@@ -174,10 +220,11 @@ _solo_module()
 		return
 	fi
 
-	_lockkit_operand aEUw '|--addr|--conflict-exit-code|--unix|--wait|--max-time|'
+	_lockkit_operand aEUw '|--addr|--conflict-exit-code|--unix|--wait|--max-time|--dir|'
 	if ((op == cword)) && [[ $cur == -* ]]; then
-		_lockkit_options --addr --unix --conflict-exit-code --quiet \
-		    --wait --max-time --test --verbose --help --version
+		_lockkit_options --addr --unix --private --abstract --dir \
+		    --conflict-exit-code --quiet --wait --max-time --test \
+		    --verbose --help --version
 		return
 	fi
 	# The command follows the port, or with -U comes first; --test

@@ -138,16 +138,36 @@ comp() {
 
 @test "completion: solo -U offers the names of this user's locks held now" {
 	name=lkcomp-$$-$BATS_TEST_NUMBER
-	run -0 comp "solo --test -U $name"
+	run -0 comp "solo --test --abstract -U $name"
 	assert_output ''
-	hold solo -U "$name"
-	run -0 comp "solo --test -U $name"
+	hold solo --abstract -U "$name"
+	run -0 comp "solo --test --abstract -U $name"
 	assert_output "$name"
-	run -0 comp "solo -w 5 -U $name"
+	run -0 comp "solo -w 5 --abstract -U $name"
 	assert_output "$name"
 	release
-	run -0 comp "solo --test -U $name"
+	run -0 comp "solo --test --abstract -U $name"
 	assert_output ''
+}
+
+@test "completion: solo -U offers private names held now, in --dir or SOLO_DIR" {
+	mkdir -m 700 p
+	run -0 solo --dir p -U old true
+	hold solo --dir p -U a/.b
+	run -0 comp "solo --dir p --test -U "
+	assert_output 'a/.b'
+	run -0 comp "solo --dir=p -U a"
+	assert_output 'a/.b'
+	SOLO_DIR=p run -0 comp "solo -U "
+	assert_output 'a/.b'
+	release
+	run -0 comp "solo --dir p --test -U "
+	assert_output ''
+}
+
+@test "completion: solo --dir is a directory" {
+	run -0 comp 'solo --dir a'
+	assert_output 'adir'
 }
 
 @test "completion: lockdev's device is a character device" {
