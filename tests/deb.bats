@@ -120,9 +120,11 @@ EOF
 	run -1 "$R/flockrun" "$T/f" "$R/flockrun" -n "$T/f" true
 	run -0 "$R/flockrun" -n "$T/f" true
 
+	# A private name in the test's own directory: as root, -U would
+	# leave a file in the machine's /run/solo.
 	name=lockkit-deb-$$
-	run -1 "$R/solo" -U "$name" "$R/solo" -U "$name" true
-	run -0 "$R/solo" -U "$name" true
+	run -1 "$R/solo" --dir "$T/solo" -U "$name" "$R/solo" --dir "$T/solo" -U "$name" true
+	run -0 "$R/solo" --dir "$T/solo" -U "$name" true
 
 	lockdir
 	run -0 "$R/lockdev" /dev/null sh -c '! "$1" -q /dev/null' sh "$R/lockdev"
