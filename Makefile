@@ -17,6 +17,8 @@ COMPLETIONSDIR ?= $(shell $(PKG_CONFIG) --define-variable=prefix=$(PREFIX) \
                   --define-variable=datadir=$(PREFIX)/share \
                   --variable=completionsdir bash-completion 2>/dev/null || \
                   echo $(PREFIX)/share/bash-completion/completions)
+# Helper programs the tools exec, never run by users: solo-etcd.
+LIBEXECDIR ?= $(PREFIX)/libexec/lockkit
 # lockdev's lock directory; a setgid lockdev uses only this one.
 LOCKDIR   ?= /var/lock
 DESTDIR   ?=
@@ -62,15 +64,24 @@ GC_SECTIONS = -Wl,--gc-sections
 ALL_CFLAGS  = $(WARNFLAGS) $(CFLAGS) $(HARDEN) $(SECTIONS) $(SAN_FLAGS) \
               -D_GNU_SOURCE -DLOCKKIT_VERSION='"$(VERSION)"' \
               -DLOCKDEV_DIR='"$(LOCKDIR)"' \
+              -DLOCKKIT_LIBEXECDIR='"$(LIBEXECDIR)"' \
               $(BSD_CFLAGS) -Ilib $(CPPFLAGS)
 ALL_LDFLAGS = $(LDHARDEN) $(GC_SECTIONS) $(SAN_FLAGS) $(LDFLAGS)
 
 TOOLS    = flockrun lockdev solo
-LIBSRC   = $(wildcard lib/*.c)
+# solo --etcd's cluster client: libcurl (HTTP, TLS) and json-c, linked
+# into solo-etcd alone and kept out of liblockkit.a, so that the local
+# tools never load them; -lresolv for glibc's b64_ntop/b64_pton.
+HELPERS  = solo-etcd
+ETCDSRC  = lib/etcd.c
+ETCD_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcurl json-c 2>/dev/null)
+ETCD_LIBS   = $(shell $(PKG_CONFIG) --libs libcurl json-c 2>/dev/null) -lresolv
+LIBSRC   = $(filter-out $(ETCDSRC),$(wildcard lib/*.c))
 LIBOBJ   = $(LIBSRC:.c=$(SFX).o)
 LIBA     = lib/liblockkit$(SFX).a
 BIN      = bin$(SFX)
 PROGS    = $(TOOLS:%=$(BIN)/%)
+HPROGS   = $(HELPERS:%=$(BIN)/%)
 UNITSRC  = $(wildcard tests/unit/*.c)
 UNITS    = $(UNITSRC:tests/unit/%.c=$(BIN)/unit-%)
 MANS     = $(TOOLS:%=man/%.1)
@@ -88,12 +99,19 @@ DEBPKGS  = build-essential pkg-config libbsd-dev bats bats-support \
            bats-assert bats-file mandoc util-linux procps bsdextrautils \
            cu minicom picocom tmux iproute2 valgrind cppcheck clang-tidy \
            shellcheck clang libclang-rt-dev bash-completion \
-           debhelper dpkg-dev fakeroot lintian
+           debhelper dpkg-dev fakeroot lintian $(ETCDPKGS)
+# solo --etcd: libcurl (HTTP and TLS to etcd's gateway) and json-c (its
+# JSON), the etcd server and etcdctl its tests run against, openssl for
+# the TLS test's CA and certificates, socat for the proxy the lock-lost
+# test cuts.
+ETCDPKGS = libcurl4-openssl-dev libjson-c-dev etcd-server etcd-client \
+           openssl socat
 
 .PHONY: all bench bench-deps check stress deb deps fuzz fuzz-deps install \
-        uninstall clean lint need-bats need-libbsd packages version
+        uninstall clean lint need-bats need-libbsd need-etcd-libs packages \
+        version
 .SECONDARY:
-all: $(PROGS) $(LIBA)
+all: $(PROGS) $(HPROGS) $(LIBA)
 
 %$(SFX).o: %.c $(wildcard lib/*.h) | need-libbsd
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -128,6 +146,24 @@ $(BIN)/%: cmd/%$(SFX).o $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(BSD_LIBS)
 
+lib/etcd$(SFX).o cmd/solo-etcd$(SFX).o: CPPFLAGS += $(ETCD_CFLAGS)
+
+$(BIN)/solo-etcd: cmd/solo-etcd$(SFX).o lib/etcd$(SFX).o $(LIBA) | need-etcd-libs
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< lib/etcd$(SFX).o $(LIBA) $(BSD_LIBS) \
+	    $(ETCD_LIBS)
+
+need-etcd-libs:
+	@$(PKG_CONFIG) --exists libcurl json-c || { echo "solo-etcd needs" \
+	    "libcurl's and json-c's pkg-config files (Debian:" \
+	    "libcurl4-openssl-dev libjson-c-dev): run 'make deps' as root," \
+	    "or install them" >&2; exit 1; }
+
+$(BIN)/unit-etcd: tests/unit/etcd$(SFX).o lib/etcd$(SFX).o $(LIBA)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< lib/etcd$(SFX).o $(LIBA) $(BSD_LIBS) \
+	    $(ETCD_LIBS)
+
 $(BIN)/unit-%: tests/unit/%$(SFX).o $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(BSD_LIBS)
@@ -150,7 +186,7 @@ $(BIN)/faillock.so: tests/tools/faillock.c
 
 # Builds everything, runs the C unit tests and every bats file, and ends
 # with one line "N passed, N failed".
-TESTBINS = $(PROGS) $(UNITS) $(BIN)/ptyhold $(BIN)/incr $(BIN)/faillock.so
+TESTBINS = $(PROGS) $(HPROGS) $(UNITS) $(BIN)/ptyhold $(BIN)/incr $(BIN)/faillock.so
 check: need-bats $(TESTBINS)
 	LOCKKIT_BIN=$(CURDIR)/$(BIN) LOCKKIT_SANITIZE=$(SANITIZE) \
 	    tests/run $(UNITS) tests/*.bats
@@ -262,10 +298,11 @@ packages:
 # One completion file serves the three tools: bash-completion loads it by
 # the name of the command, so it goes in as flockrun, with links for the
 # others.
-install: $(PROGS)
+install: $(PROGS) $(HPROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(COMPLETIONSDIR)
+	    $(DESTDIR)$(COMPLETIONSDIR) $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(HPROGS) $(DESTDIR)$(LIBEXECDIR)
 	install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 completion/lockkit.bash $(DESTDIR)$(COMPLETIONSDIR)/flockrun
 	ln -sf flockrun $(DESTDIR)$(COMPLETIONSDIR)/lockdev
@@ -273,8 +310,10 @@ install: $(PROGS)
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) \
+	    $(HELPERS:%=$(DESTDIR)$(LIBEXECDIR)/%) \
 	    $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/%.1) \
 	    $(TOOLS:%=$(DESTDIR)$(COMPLETIONSDIR)/%)
+	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 
 clean:
 	rm -rf bin bin-san bin-fuzz lib/*.o lib/*.a cmd/*.o tests/unit/*.o tests/tools/*.o bench/*.o

@@ -33,13 +33,16 @@
 #include "socklock.h"
 #include "version.h"
 
-enum { OPT_ABSTRACT = 256, OPT_DIR, OPT_MAXTIME, OPT_PRIVATE, OPT_TEST };
+enum {
+	OPT_ABSTRACT = 256, OPT_DIR, OPT_ETCD, OPT_MAXTIME, OPT_PRIVATE, OPT_TEST
+};
 
 static const struct option longopts[] = {
 	{ "abstract",		no_argument,		NULL, OPT_ABSTRACT },
 	{ "addr",		required_argument,	NULL, 'a' },
 	{ "conflict-exit-code",	required_argument,	NULL, 'E' },
 	{ "dir",		required_argument,	NULL, OPT_DIR },
+	{ "etcd",		required_argument,	NULL, OPT_ETCD },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ "max-time",		required_argument,	NULL, OPT_MAXTIME },
 	{ "private",		no_argument,		NULL, OPT_PRIVATE },
@@ -58,6 +61,10 @@ static const char synopsis[] =
 "       solo [options] [--abstract | --private] [--dir dir] -U name\n"
 "            command [arg ...]\n"
 "       solo [options] --test port | --test -U name\n"
+"       solo --etcd endpoints [-qv] [-E code] [-w secs] [--max-time secs]\n"
+"            [--ttl secs] [--cacert file] [--cert file] [--key file]\n"
+"            [--user name] -U name command [arg ...]\n"
+"       solo --etcd endpoints [options] --test -U name\n"
 "       solo -port=port [-verbose] [-silent] [-timeout=sec] [-noport]\n"
 "            [-sleep=sec] command [arg ...]\n";
 
@@ -74,6 +81,7 @@ static const char options[] =
 "  -w, --wait SECS          wait up to SECS (fractional, or inf) for the lock\n"
 "      --max-time SECS      send the command SIGALRM after SECS\n"
 "      --test               take no lock; say whether it is held, and by whom\n"
+"      --etcd ENDPOINTS     lock NAME in etcd, for all hosts (--etcd E -h: more)\n"
 "  -v, --verbose            say which address is bound, and whom we wait for\n"
 "  -h, --help               print this help\n"
 "  -V, --version            print the version\n";
@@ -264,6 +272,14 @@ parse_args(struct solo *s, int argc, char *argv[])
 		case OPT_PRIVATE:
 			s->private = true;
 			break;
+		case OPT_ETCD:
+			/*
+			 * The cluster client, with libcurl and json-c, is a
+			 * program of its own (as git-remote-http is git's),
+			 * so the local locks never load them: it parses
+			 * the same arguments again.
+			 */
+			child_exec_helper("solo-etcd", argv);
 		case OPT_MAXTIME:
 			parse_secs("max-time", optarg, false, &s->maxtime);
 			break;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,6 +64,22 @@ child_exec(char *const argv[])
 	exit(run(argv));
 }
 
+void
+child_exec_helper(const char *prog, char *const argv[])
+{
+	const char *dir;
+	char path[4096];
+
+	/* secure_getenv: a set-id caller never takes the directory from us. */
+	if ((dir = secure_getenv("LOCKKIT_LIBEXECDIR")) == NULL || *dir == '\0')
+		dir = LOCKKIT_LIBEXECDIR;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, prog) >=
+	    sizeof(path))
+		errx(LK_EXIT_UNAVAILABLE, "%s/%s: path too long", dir, prog);
+	execv(path, argv);
+	err(exit_for_exec(errno), "cannot run %s", path);
+}
+
 /*
  * vfork, and run started() (if any) in the child, with its own pid,
  * before it execs: so the command never runs before, say, a lock is
@@ -113,6 +130,13 @@ start(char *const argv[], const int *closefds, size_t nclose,
 	}
 	/* NOLINTEND(clang-analyzer-security.insecureAPI.vfork,clang-analyzer-unix.Vfork) */
 	return pid;
+}
+
+pid_t
+child_spawn(char *const argv[], const sigset_t *mask,
+    const struct sigaction *chld, void (*started)(pid_t, void *), void *arg)
+{
+	return start(argv, NULL, 0, mask, chld, started, arg);
 }
 
 int

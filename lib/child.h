@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <signal.h>
 #include <stddef.h>
 
 /*
@@ -29,5 +30,28 @@ int	child_run(char *const argv[], const int *closefds, size_t nclose,
 
 /* Exec argv in place; on failure print why and exit exit_for_exec(). */
 void	child_exec(char *const argv[]) __attribute__((noreturn));
+
+/*
+ * Start argv in a child as child_run() does, for a caller that waits for
+ * it itself: the child starts with signal mask *mask, and SIGCHLD's
+ * action *chld if that ignores it (the caller has put its own, or the
+ * default, so the child can be waited for); started() as in child_run().
+ * Returns the child's pid; exits LK_EXIT_OSERR if vfork fails.
+ */
+pid_t	child_spawn(char *const argv[], const sigset_t *mask,
+	    const struct sigaction *chld, void (*started)(pid_t, void *),
+	    void *arg);
+
+#ifndef LOCKKIT_LIBEXECDIR
+#define LOCKKIT_LIBEXECDIR	"/usr/local/libexec/lockkit"
+#endif
+
+/*
+ * Exec the helper program prog from $LOCKKIT_LIBEXECDIR (for running
+ * an uninstalled build; ignored when set-id) or LOCKKIT_LIBEXECDIR, with
+ * argv; on failure print why and exit exit_for_exec().
+ */
+void	child_exec_helper(const char *prog, char *const argv[])
+	    __attribute__((noreturn));
 
 #endif

@@ -16,6 +16,7 @@ enum {
 	LK_EXIT_UNAVAILABLE = 69,	/* the command cannot be run */
 	LK_EXIT_OSERR = 71,		/* fork, memory, descriptors, other OS failure */
 	LK_EXIT_CANTCREAT = 73,		/* read-only file system, no space */
+	LK_EXIT_TEMPFAIL = 75,		/* lock lost, or lock service unavailable */
 	LK_EXIT_SIGBASE = 128		/* command killed by signal N: 128 + N */
 };
 

@@ -1,0 +1,747 @@
+/*
+ * solo-etcd: solo --etcd, one copy of a job across many hosts.  solo
+ * execs this program with its own arguments when it meets --etcd, so that
+ * the local locks never load libcurl and json-c (as git keeps libcurl in
+ * git-remote-http).  The lock is etcd's own recipe (clientv3/concurrency
+ * mutex.go), so etcdctl lock and solo exclude each other: a lease, a key
+ * NAME/<lease id in hex> on it, and the owner is the key under NAME/ with
+ * the lowest create revision.  We stay the command's parent to keep the
+ * lease alive, and stop the command before the lease can expire.
+ */
+#include <sys/signalfd.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <readpassphrase.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "child.h"
+#include "deadline.h"
+#include "etcd.h"
+#include "exitcode.h"
+#include "parse.h"
+#include "version.h"
+
+#define TTL_DEFAULT	10	/* seconds; etcdctl lock's is 60 */
+#define TTL_MAX		86400
+#define NAME_MAX_LEN	1024
+#define REQUEST_MS	2000L	/* one request to one endpoint, at most */
+
+enum {
+	OPT_CACERT = 256, OPT_CERT, OPT_ETCD, OPT_KEY, OPT_MAXTIME, OPT_TEST,
+	OPT_TTL, OPT_USER
+};
+
+static const struct option longopts[] = {
+	{ "cacert",		required_argument,	NULL, OPT_CACERT },
+	{ "cert",		required_argument,	NULL, OPT_CERT },
+	{ "conflict-exit-code",	required_argument,	NULL, 'E' },
+	{ "etcd",		required_argument,	NULL, OPT_ETCD },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "key",		required_argument,	NULL, OPT_KEY },
+	{ "max-time",		required_argument,	NULL, OPT_MAXTIME },
+	{ "quiet",		no_argument,		NULL, 'q' },
+	{ "test",		no_argument,		NULL, OPT_TEST },
+	{ "ttl",		required_argument,	NULL, OPT_TTL },
+	{ "unix",		required_argument,	NULL, 'U' },
+	{ "user",		required_argument,	NULL, OPT_USER },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ "wait",		required_argument,	NULL, 'w' },
+	{ NULL,			0,			NULL, 0 }
+};
+
+static const char synopsis[] =
+"usage: solo --etcd endpoints [-qv] [-E code] [-w secs] [--max-time secs]\n"
+"            [--ttl secs] [--cacert file] [--cert file] [--key file]\n"
+"            [--user name] -U name command [arg ...]\n"
+"       solo --etcd endpoints [options] --test -U name\n";
+
+static const char options[] =
+"\n"
+"      --etcd URL[,URL...]  etcd endpoints (empty: $SOLO_ETCD_ENDPOINTS)\n"
+"  -U, --unix NAME          the lock's name: keys NAME/<lease>\n"
+"      --ttl SECS           the lease's time to live (default 10)\n"
+"  -E, --conflict-exit-code N  exit N when the lock is held (default 1)\n"
+"  -q, --quiet              say nothing when the lock is held\n"
+"  -w, --wait SECS          wait up to SECS (fractional, or inf) for the lock\n"
+"      --max-time SECS      send the command SIGALRM after SECS\n"
+"      --test               take no lock; say whether it is held, and by whom\n"
+"      --cacert FILE        trust the CA certificates in FILE\n"
+"      --cert FILE          present the client certificate in FILE\n"
+"      --key FILE           the client certificate's key\n"
+"      --user NAME          authenticate as NAME ($SOLO_ETCD_PASSWORD)\n"
+"  -v, --verbose            say whom we wait for, and what we hold\n"
+"  -h, --help               print this help\n"
+"  -V, --version            print the version\n";
+
+static const int forwarded[] = {
+	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2
+};
+#define NFORWARDED	(sizeof(forwarded) / sizeof(forwarded[0]))
+
+struct soloe {
+	char		*endpoints;
+	const char	*name;
+	int64_t		 ttl;
+	int		 conflict;
+	bool		 quiet, verbose, test, have_wait;
+	struct timespec	 wait, maxtime;
+	struct etcd_conf conf;
+	char		**cmd;
+};
+
+/* The lock in etcd, and the lease clock (see keep()). */
+struct lock {
+	struct etcd	*e;
+	char		*prefix;	/* NAME/ */
+	char		 key[1100];	/* NAME/<lease hex> */
+	int64_t		 lease, ttl, rev;	/* ttl in seconds */
+	long long	 sent;		/* last acknowledged keep-alive, now_ms() */
+};
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fputs(synopsis, stderr);
+	exit(LK_EXIT_USAGE);
+}
+
+static void
+parse_secs(const char *opt, const char *s, bool inf, struct timespec *ts)
+{
+	const char *errstr;
+
+	if (parse_duration(s, inf, ts, &errstr) == -1)
+		errx(LK_EXIT_USAGE, "invalid %s '%s': %s", opt, s, errstr);
+}
+
+static void
+parse_args(struct soloe *s, int argc, char *argv[])
+{
+	const char *errstr, *bad;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+a:E:hqU:Vvw:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			errx(LK_EXIT_USAGE, "--etcd locks a name (-U name), "
+			    "not an address");
+		case 'E':
+			s->conflict = parse_exit_status(optarg, &errstr);
+			if (s->conflict == -1)
+				errx(LK_EXIT_USAGE, "invalid conflict exit code "
+				    "'%s': expected 0 to 255", optarg);
+			break;
+		case 'h':
+			fputs(synopsis, stdout);
+			fputs(options, stdout);
+			exit(fflush(stdout) == 0 ? LK_EXIT_OK : LK_EXIT_OSERR);
+		case 'q':
+			s->quiet = true;
+			break;
+		case 'U':
+			s->name = optarg;
+			break;
+		case 'V':
+			print_version();
+		case 'v':
+			s->verbose = true;
+			break;
+		case 'w':
+			parse_secs("wait", optarg, true, &s->wait);
+			s->have_wait = true;
+			break;
+		case OPT_CACERT:
+			s->conf.cacert = optarg;
+			break;
+		case OPT_CERT:
+			s->conf.cert = optarg;
+			break;
+		case OPT_ETCD:
+			s->endpoints = optarg;
+			break;
+		case OPT_KEY:
+			s->conf.key = optarg;
+			break;
+		case OPT_MAXTIME:
+			parse_secs("max-time", optarg, false, &s->maxtime);
+			break;
+		case OPT_TEST:
+			s->test = true;
+			break;
+		case OPT_TTL:
+			s->ttl = parse_number(optarg, 2, TTL_MAX, &errstr);
+			if (errstr != NULL)
+				errx(LK_EXIT_USAGE, "invalid ttl '%s': expected "
+				    "2 to %d seconds", optarg, TTL_MAX);
+			break;
+		case OPT_USER:
+			s->conf.user = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (s->endpoints == NULL)
+		usage();
+	if (*s->endpoints == '\0' &&
+	    (s->endpoints = getenv("SOLO_ETCD_ENDPOINTS")) == NULL)
+		errx(LK_EXIT_USAGE, "--etcd '': SOLO_ETCD_ENDPOINTS is not set");
+	if ((s->endpoints = strdup(s->endpoints)) == NULL)
+		err(LK_EXIT_OSERR, NULL);
+	if (etcd_endpoints(&s->conf, s->endpoints, &bad, &errstr) == -1)
+		errx(LK_EXIT_USAGE, "invalid endpoint '%s': %s", bad, errstr);
+	if (s->name == NULL)
+		errx(LK_EXIT_USAGE, "--etcd locks a name: -U name%s",
+		    argc > 0 ? ", not a port" : "");
+	/* etcd takes any bytes; an empty key it refuses, long ones cost. */
+	if (*s->name == '\0' || strlen(s->name) > NAME_MAX_LEN)
+		errx(LK_EXIT_USAGE, "invalid name '%.40s%s': expected 1 to %d "
+		    "bytes", s->name, strlen(s->name) > 40 ? "..." : "",
+		    NAME_MAX_LEN);
+	if (s->test && argc > 0)
+		errx(LK_EXIT_USAGE, "--test takes no command");
+	if (s->test && (s->have_wait || s->maxtime.tv_sec > 0 ||
+	    s->maxtime.tv_nsec > 0))
+		errx(LK_EXIT_USAGE, "--test neither waits nor runs a command: "
+		    "-w and --max-time do not apply");
+	if (!s->test && argc == 0)
+		errx(LK_EXIT_USAGE, "missing command");
+	if ((s->conf.cert == NULL) != (s->conf.key == NULL))
+		errx(LK_EXIT_USAGE, "--cert and --key go together");
+	s->cmd = argv;
+}
+
+/*
+ * The password never on a command line: from the environment, else asked
+ * on the terminal.  The command does not inherit it.
+ */
+static void
+get_password(struct soloe *s)
+{
+	static char pw[256];
+	char prompt[300];
+	const char *env;
+
+	if (s->conf.user == NULL)
+		return;
+	if ((env = getenv("SOLO_ETCD_PASSWORD")) != NULL) {
+		if (strlcpy(pw, env, sizeof(pw)) >= sizeof(pw))
+			errx(LK_EXIT_USAGE, "SOLO_ETCD_PASSWORD: too long");
+		unsetenv("SOLO_ETCD_PASSWORD");
+	} else {
+		snprintf(prompt, sizeof(prompt), "etcd password for %s: ",
+		    s->conf.user);
+		if (readpassphrase(prompt, pw, sizeof(pw), RPP_REQUIRE_TTY) ==
+		    NULL)
+			errx(LK_EXIT_USAGE, "--user %s: no SOLO_ETCD_PASSWORD "
+			    "and no terminal to ask on", s->conf.user);
+	}
+	s->conf.password = pw;
+}
+
+/* What our key holds: who we are, for conflict messages on other hosts. */
+static char *
+holder_value(const struct soloe *s)
+{
+	json_object *o = json_object_new_object();
+	char host[256], when[64], *v;
+	const char *cmd = s->cmd[0] != NULL ? s->cmd[0] : "";
+	time_t now = time(NULL);
+
+	if (gethostname(host, sizeof(host)) == -1)
+		strlcpy(host, "?", sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
+	if (strrchr(cmd, '/') != NULL)
+		cmd = strrchr(cmd, '/') + 1;
+	json_object_object_add(o, "host", json_object_new_string(host));
+	json_object_object_add(o, "pid", json_object_new_int(getpid()));
+	json_object_object_add(o, "cmd", json_object_new_string(cmd));
+	json_object_object_add(o, "uid", json_object_new_int64(getuid()));
+	json_object_object_add(o, "start", json_object_new_string(when));
+	v = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	if (v == NULL)
+		err(LK_EXIT_OSERR, NULL);
+	return v;
+}
+
+/* "NAME is held by ...": solo's own value, or what a foreign key shows. */
+static void
+say_held(FILE *fp, const char *name, const struct etcd_kv *kv)
+{
+	json_object *o = json_tokener_parse(kv->value), *pid, *cmd, *host,
+	    *start;
+
+	if (json_object_object_get_ex(o, "pid", &pid) &&
+	    json_object_object_get_ex(o, "cmd", &cmd) &&
+	    json_object_object_get_ex(o, "host", &host) &&
+	    json_object_object_get_ex(o, "start", &start))
+		fprintf(fp, "%s is held by pid %d (%s) on %s since %s\n", name,
+		    json_object_get_int(pid), json_object_get_string(cmd),
+		    json_object_get_string(host),
+		    json_object_get_string(start));
+	else
+		fprintf(fp, "%s is held by lease %" PRIx64 " (key %s, not "
+		    "solo's: no holder named)\n", name, kv->lease, kv->key);
+	json_object_put(o);
+}
+
+static void
+held(const struct soloe *s, const struct etcd_kv *owner)
+{
+	if (s->quiet)
+		return;
+	fprintf(stderr, "%s: ", getprogname());
+	say_held(stderr, s->name, owner);
+}
+
+static void
+failed(int r, const char *what, struct etcd *e) __attribute__((noreturn));
+
+/* An etcd call failed at start: one line, 75 or 65 (see EXIT STATUS). */
+static void
+failed(int r, const char *what, struct etcd *e)
+{
+	errx(r == ETCD_UNAVAILABLE ? LK_EXIT_TEMPFAIL : LK_EXIT_LOCKFAIL,
+	    "%s: etcd %s: %s", what, r == ETCD_UNAVAILABLE ? "unavailable" :
+	    "refused", etcd_why(e));
+}
+
+/* CLOCK_MONOTONIC in milliseconds: the lease clock's unit. */
+static long long
+now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * Renew the lease if its time has come (a third of the TTL after the last
+ * acknowledged keep-alive was sent) and check that our key is still there,
+ * spending at most budget_ms.  The clock is CLOCK_MONOTONIC, read just
+ * before the request goes out: the server renews on receiving it, later,
+ * so the lease cannot expire on the server before sent + TTL as long as
+ * its clock runs no faster than ours.  Returns 0 (renewed, or not due), 1
+ * if the lock is gone for good (the lease expired or was revoked, or the
+ * key deleted: *why says which), or ETCD_UNAVAILABLE / ETCD_REFUSED (try
+ * again soon).
+ */
+static int
+keep(struct lock *l, long long budget_ms, const char **why)
+{
+	long long t0 = now_ms();
+	int64_t ttl;
+	int r;
+
+	if (t0 - l->sent < l->ttl * 1000 / 3)
+		return 0;
+	etcd_set_timeout(l->e, budget_ms < REQUEST_MS ? (long)budget_ms :
+	    REQUEST_MS);
+	if ((r = etcd_keepalive(l->e, l->lease, &ttl)) != 0)
+		return r;
+	if (ttl <= 0) {
+		*why = "the lease expired or was revoked";
+		return 1;
+	}
+	if ((r = etcd_exists(l->e, l->key)) < 0)
+		return r;
+	if (r == 0) {
+		*why = "the key was deleted";
+		return 1;
+	}
+	l->sent = t0;
+	l->ttl = ttl;
+	return 0;
+}
+
+/* Revoke our lease, say why if that fails: it then expires on its own. */
+static void
+release(struct lock *l)
+{
+	etcd_set_timeout(l->e, REQUEST_MS);
+	if (etcd_revoke(l->e, l->lease) != 0)
+		warnx("%s: cannot revoke lease %" PRIx64 " (it expires within "
+		    "%" PRId64 " s): %s", l->key, l->lease, l->ttl,
+		    etcd_why(l->e));
+}
+
+/* A blocked signal read from sigfd: its number, or 0 if none. */
+static int
+next_signal(int sigfd, struct signalfd_siginfo *si)
+{
+	if (read(sigfd, si, sizeof(*si)) != (ssize_t)sizeof(*si))
+		return 0;
+	return (int)si->ssi_signo;
+}
+
+/* Die of sig, as the waiter it interrupted would have. */
+static void __attribute__((noreturn))
+die_of(int sig, const sigset_t *old)
+{
+	signal(sig, SIG_DFL);
+	sigprocmask(SIG_SETMASK, old, NULL);
+	raise(sig);
+	exit(LK_EXIT_SIGBASE + sig);
+}
+
+/*
+ * -w: wait in etcd's queue order without polling.  As mutex.go's
+ * waitDeletes: find the key under NAME/ created last before ours and watch
+ * it until it is deleted, then look again; when none is left before ours,
+ * we own the lock.  Keep-alives go on meanwhile, or our place would expire.
+ * Returns 0 when we own it, 1 on timeout; a forwarded signal revokes our
+ * lease and ends us by that signal.
+ */
+static int
+await(const struct soloe *s, struct lock *l, int sigfd, const sigset_t *old)
+{
+	struct signalfd_siginfo si;
+	struct etcd_kv ahead;
+	struct deadline dl;
+	const char *why;
+	int64_t rev;
+	int r, k, sig, left;
+
+	deadline_start(&dl, &s->wait);
+	for (;;) {
+		etcd_set_timeout(l->e, REQUEST_MS);
+		r = etcd_last_before(l->e, l->prefix, l->rev - 1, &ahead, &rev);
+		if (r == 0)
+			break;
+		if (r == 1) {
+			if (s->verbose) {
+				fprintf(stderr, "%s: waiting: ", getprogname());
+				say_held(stderr, s->name, &ahead);
+			}
+			r = etcd_watch_start(l->e, ahead.key, rev);
+			etcd_kv_free(&ahead);
+		}
+		/*
+		 * Wake every 200 ms at most, for the deadline and the
+		 * keep-alives; the watch stays open across: no request is
+		 * made for the lock's state until the key ahead goes.
+		 */
+		for (;;) {
+			left = deadline_poll_ms(&dl);
+			if (left < 0 || left > 200)
+				left = 200;
+			if (r == 0)
+				r = etcd_watch_wait(l->e, left, sigfd);
+			else		/* a failed call: retry in a while */
+				r = poll(&(struct pollfd){ sigfd, POLLIN, 0 },
+				    1, left) == 1 ? 2 : ETCD_UNAVAILABLE;
+			if (r == 2 && (sig = next_signal(sigfd, &si)) != 0 &&
+			    sig != SIGCHLD) {
+				etcd_watch_stop(l->e);
+				release(l);
+				die_of(sig, old);
+			}
+			if (r == 1 || r < 0 || deadline_passed(&dl))
+				break;
+			r = 0;
+			if ((k = keep(l, REQUEST_MS, &why)) == 1)
+				errx(LK_EXIT_TEMPFAIL, "%s: lost our place in "
+				    "the queue: %s", s->name, why);
+			if (k < 0 && now_ms() - l->sent > l->ttl * 600) {
+				r = k;
+				break;
+			}
+		}
+		etcd_watch_stop(l->e);
+		if (r < 0 && now_ms() - l->sent > l->ttl * 600) {
+			release(l);
+			failed(r, s->name, l->e);
+		}
+		if (deadline_passed(&dl))
+			return 1;
+	}
+	/* The recipe's last check: our own key survived the wait. */
+	if ((r = etcd_exists(l->e, l->key)) != 1) {
+		if (r < 0) {
+			release(l);
+			failed(r, s->name, l->e);
+		}
+		errx(LK_EXIT_TEMPFAIL, "%s: lost our place in the queue: the "
+		    "key was deleted", s->name);
+	}
+	return 0;
+}
+
+/*
+ * The descriptors we were started with, to tell them from ours: libcurl
+ * leaves some of its own open without close-on-exec (the socketpair of
+ * the multi handle curl_easy_perform keeps), and the command must inherit
+ * exactly what solo was given.
+ */
+#define FDBITS	4096
+static unsigned char inherited[FDBITS / 8];
+
+/* Call fn on every open descriptor but the one listing them. */
+static void
+each_fd(void (*fn)(int))
+{
+	struct dirent *de;
+	const char *errstr;
+	DIR *d;
+	int fd;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return;		/* no /proc: nothing we can do */
+	while ((de = readdir(d)) != NULL) {
+		fd = (int)strtonum(de->d_name, 0, INT_MAX, &errstr);
+		if (errstr == NULL && de->d_name[0] != '.' && fd != dirfd(d))
+			fn(fd);
+	}
+	closedir(d);
+}
+
+static void
+note_inherited(int fd)
+{
+	if (fd < FDBITS)
+		inherited[fd / 8] |= 1 << (fd % 8);
+}
+
+static void
+cloexec_ours(int fd)
+{
+	if (fd < FDBITS && !(inherited[fd / 8] & (1 << (fd % 8))))
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+static struct timespec maxtime;
+
+/* In the vfork child: --max-time's timer survives the exec (see solo.c). */
+static void
+arm_maxtime(pid_t pid, void *arg)
+{
+	struct itimerval it;
+
+	(void)pid;
+	(void)arg;
+	if (maxtime.tv_sec == 0 && maxtime.tv_nsec == 0)
+		return;
+	signal(SIGALRM, SIG_DFL);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = maxtime.tv_sec;
+	it.it_value.tv_usec = maxtime.tv_nsec / 1000;
+	if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
+		it.it_value.tv_usec = 1;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* The earlier of a and b, where -1 is "never". */
+static long long
+earlier(long long a, long long b)
+{
+	return a < 0 ? b : b < 0 || a < b ? a : b;
+}
+
+/*
+ * Run the command while holding the lock, and keep the lease alive.
+ *
+ * Lock lost: etcd gives the lock to the next waiter once our lease expires
+ * on the server, at the earliest TTL after it received our last
+ * acknowledged keep-alive, so no earlier than l->sent + TTL on our clock.
+ * If keep-alives stop succeeding (retried every 100 ms, each endpoint in
+ * turn), the command gets SIGTERM at sent + 0.6 TTL and SIGKILL at sent +
+ * 0.8 TTL, all on CLOCK_MONOTONIC: it is dead with 0.2 TTL to spare for
+ * scheduling and for clock rate drift between the hosts (NTP keeps that
+ * under 500 ppm: 5 ms in 10 s).  If the lease or the key is gone (revoked
+ * or deleted by someone), the lock may already be another's: SIGTERM at
+ * once, SIGKILL 0.2 TTL later.  What no timer can guarantee: a process or
+ * VM paused (SIGSTOP, a live migration, a suspended host, during which
+ * CLOCK_MONOTONIC may stand still) wakes up with the lease expired and its
+ * command running for the moment we need to notice; that is what
+ * SOLO_FENCE is for.  Returns the exit status.
+ */
+static int
+hold(const struct soloe *s, struct lock *l, int sigfd, const sigset_t *old,
+    const struct sigaction *chld)
+{
+	struct signalfd_siginfo si;
+	struct pollfd pfd;
+	const char *why;
+	char fence[24];
+	long long now, term_at = -1, kill_at = -1, next;
+	bool lost = false;
+	pid_t pid;
+	int r = 0, sig, status;
+
+	snprintf(fence, sizeof(fence), "%" PRId64, l->rev);
+	if (setenv("SOLO_FENCE", fence, 1) == -1)
+		err(LK_EXIT_OSERR, "setenv");
+	maxtime = s->maxtime;
+	each_fd(cloexec_ours);
+	pid = child_spawn(s->cmd, old, chld, arm_maxtime, NULL);
+
+	for (;;) {
+		while ((sig = next_signal(sigfd, &si)) != 0) {
+			/* A terminal's ^C or ^\ reached the child already. */
+			if (sig == SIGCHLD || ((sig == SIGINT ||
+			    sig == SIGQUIT) && si.ssi_code == SI_KERNEL))
+				continue;
+			kill(pid, sig);
+		}
+		if ((r = waitpid(pid, &status, WNOHANG)) == pid)
+			break;
+		if (r == -1 && errno != EINTR)
+			err(LK_EXIT_OSERR, "waitpid");
+
+		now = now_ms();
+		if (!lost) {
+			term_at = l->sent + l->ttl * 600;
+			kill_at = l->sent + l->ttl * 800;
+			r = now < term_at ? keep(l, term_at - now, &why) :
+			    ETCD_UNAVAILABLE;
+			now = now_ms();
+			if (r == 1) {
+				lost = true;
+				warnx("%s: lock lost: %s; stopping the command",
+				    s->name, why);
+				term_at = now;
+				kill_at = earlier(kill_at, now + l->ttl * 200);
+			} else if (now >= l->sent + l->ttl * 600) {
+				lost = true;
+				warnx("%s: lock lost: etcd unreachable for %lld "
+				    "ms; stopping the command: %s", s->name,
+				    now - l->sent, etcd_why(l->e));
+			}
+		}
+		if (term_at >= 0 && now >= term_at) {
+			kill(pid, SIGTERM);
+			term_at = -1;
+		}
+		if (kill_at >= 0 && now >= kill_at) {
+			kill(pid, SIGKILL);
+			kill_at = -1;
+		}
+		next = lost ? -1 : r < 0 ? now + 100 : l->sent + l->ttl * 333;
+		next = earlier(earlier(next, term_at), kill_at);
+		pfd.fd = sigfd;
+		pfd.events = POLLIN;
+		poll(&pfd, 1, next < 0 ? -1 : next <= now ? 0 :
+		    (int)(next - now));
+	}
+	release(l);
+	return lost ? LK_EXIT_TEMPFAIL : exit_for_wait(status);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct soloe s;
+	struct lock l;
+	struct etcd_kv owner;
+	struct sigaction dfl, chld;
+	sigset_t block, old;
+	size_t i;
+	int r, sigfd;
+
+	memset(&s, 0, sizeof(s));
+	memset(&l, 0, sizeof(l));
+	s.conflict = LK_EXIT_CONFLICT;
+	s.ttl = TTL_DEFAULT;
+	parse_args(&s, argc, argv);
+	each_fd(note_inherited);
+	get_password(&s);
+	if ((l.e = etcd_open(&s.conf, REQUEST_MS)) == NULL)
+		err(LK_EXIT_OSERR, "etcd client");
+	if (asprintf(&l.prefix, "%s/", s.name) == -1)
+		err(LK_EXIT_OSERR, NULL);
+
+	if (s.test) {
+		if ((r = etcd_first(l.e, l.prefix, &owner)) < 0)
+			failed(r, s.name, l.e);
+		if (r == 0)
+			return LK_EXIT_OK;
+		if (!s.quiet)
+			say_held(stdout, s.name, &owner);
+		return fflush(stdout) == 0 ? s.conflict : LK_EXIT_OSERR;
+	}
+
+	/*
+	 * Our signals wait in a signalfd from here on, so none is lost
+	 * between the checks and the waits, and none interrupts a request
+	 * half-way.  SIGCHLD at its default, so the command can be waited
+	 * for even if we were started with it ignored.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	for (i = 0; i < NFORWARDED; i++)
+		sigaddset(&block, forwarded[i]);
+	if (sigprocmask(SIG_BLOCK, &block, &old) == -1 ||
+	    (sigfd = signalfd(-1, &block, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		err(LK_EXIT_OSERR, "signalfd");
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	if (sigaction(SIGCHLD, &dfl, &chld) == -1)
+		err(LK_EXIT_OSERR, "sigaction");
+
+	/* The lease clock starts before the grant is sent (see hold()). */
+	l.sent = now_ms();
+	if ((r = etcd_grant(l.e, s.ttl, &l.lease, &l.ttl)) != 0)
+		failed(r, s.name, l.e);
+	snprintf(l.key, sizeof(l.key), "%s%" PRIx64, l.prefix, l.lease);
+	r = etcd_lock_txn(l.e, l.prefix, l.key, holder_value(&s), l.lease,
+	    &l.rev, &owner);
+	if (r != 0) {
+		release(&l);
+		failed(r, s.name, l.e);
+	}
+	if (owner.key != NULL && owner.create_rev != l.rev) {
+		if (!s.have_wait) {
+			release(&l);
+			held(&s, &owner);
+			return s.conflict;
+		}
+		if (s.verbose) {
+			fprintf(stderr, "%s: waiting: ", getprogname());
+			say_held(stderr, s.name, &owner);
+		}
+		etcd_kv_free(&owner);
+		if (await(&s, &l, sigfd, &old) == 1) {
+			release(&l);
+			/* Who holds it now, for the message. */
+			etcd_set_timeout(l.e, REQUEST_MS);
+			if (etcd_first(l.e, l.prefix, &owner) == 1)
+				held(&s, &owner);
+			else if (!s.quiet)
+				warnx("%s: timed out", s.name);
+			return s.conflict;
+		}
+	}
+	etcd_kv_free(&owner);
+	if (s.verbose)
+		warnx("%s: locked: key %s, fence %" PRId64 ", via %s", s.name,
+		    l.key, l.rev, etcd_endpoint(l.e));
+	r = hold(&s, &l, sigfd, &old, &chld);
+	etcd_close(l.e);
+	return r;
+}
