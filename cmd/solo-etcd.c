@@ -390,6 +390,9 @@ release(struct lock *l)
 		    etcd_why(l->e));
 }
 
+/* The forwarded signals we were started with ignored (nohup, a shell's &). */
+static sigset_t ignored;
+
 /* A blocked signal read from sigfd: its number, or 0 if none. */
 static int
 next_signal(int sigfd, struct signalfd_siginfo *si)
@@ -434,10 +437,6 @@ await(const struct soloe *s, struct lock *l, int sigfd, const sigset_t *old)
 		if (r == 0)
 			break;
 		if (r == 1) {
-			if (s->verbose) {
-				fprintf(stderr, "%s: waiting: ", getprogname());
-				say_held(stderr, s->name, &ahead);
-			}
 			r = etcd_watch_start(l->e, ahead.key, rev);
 			etcd_kv_free(&ahead);
 		}
@@ -456,7 +455,7 @@ await(const struct soloe *s, struct lock *l, int sigfd, const sigset_t *old)
 				r = poll(&(struct pollfd){ sigfd, POLLIN, 0 },
 				    1, left) == 1 ? 2 : ETCD_UNAVAILABLE;
 			if (r == 2 && (sig = next_signal(sigfd, &si)) != 0 &&
-			    sig != SIGCHLD) {
+			    sig != SIGCHLD && !sigismember(&ignored, sig)) {
 				etcd_watch_stop(l->e);
 				release(l);
 				die_of(sig, old);
@@ -648,8 +647,13 @@ hold(const struct soloe *s, struct lock *l, int sigfd, const sigset_t *old,
 		poll(&pfd, 1, next < 0 ? -1 : next <= now ? 0 :
 		    (int)(next - now));
 	}
+	/* Lost: revoke all the same, as the key may be all that is gone. */
+	if (lost) {
+		etcd_revoke(l->e, l->lease);
+		return LK_EXIT_TEMPFAIL;
+	}
 	release(l);
-	return lost ? LK_EXIT_TEMPFAIL : exit_for_wait(status);
+	return exit_for_wait(status);
 }
 
 int
@@ -692,9 +696,14 @@ main(int argc, char *argv[])
 	 * for even if we were started with it ignored.
 	 */
 	sigemptyset(&block);
+	sigemptyset(&ignored);
 	sigaddset(&block, SIGCHLD);
-	for (i = 0; i < NFORWARDED; i++)
+	for (i = 0; i < NFORWARDED; i++) {
 		sigaddset(&block, forwarded[i]);
+		if (sigaction(forwarded[i], NULL, &dfl) == 0 &&
+		    dfl.sa_handler == SIG_IGN)
+			sigaddset(&ignored, forwarded[i]);
+	}
 	if (sigprocmask(SIG_BLOCK, &block, &old) == -1 ||
 	    (sigfd = signalfd(-1, &block, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		err(LK_EXIT_OSERR, "signalfd");

@@ -1,0 +1,566 @@
+#!/usr/bin/env bats
+# solo --etcd against a real etcd: members on 127.0.0.1 with free ports and
+# data directories under bats's temporary directories, stopped in teardown.
+# One member serves the whole file ($E), each test with a lock name of its
+# own; the tests that need a cluster, TLS or authentication start their
+# own members.  Every wait is bounded by a tool's -w, a read -t or
+# wait_until.
+
+load helper
+
+export ETCDCTL_API=3
+
+# The helper solo execs, from the build under test.
+export LOCKKIT_LIBEXECDIR=$LOCKKIT_BIN
+
+# free_port: a TCP port on 127.0.0.1 nothing listens on.
+free_port() {
+	local p i
+	for ((i = 0; i < 100; i++)); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		if [ -z "$(ss -Htln "sport = :$p")" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# member NAME CPORT PPORT CLUSTER DIR [ETCD-ARG...]: start etcd member NAME
+# in the background (data in DIR/NAME, log DIR/NAME.log) and print its pid.
+# Short heartbeat and election times, so that a cluster recovers from a
+# lost member in well under a second.  SCHEME (http) is the client URLs'.
+member() {
+	local name=$1 cport=$2 pport=$3 cluster=$4 dir=$5
+	shift 5
+	etcd --name "$name" --data-dir "$dir/$name" \
+		--listen-client-urls "${SCHEME:-http}://127.0.0.1:$cport" \
+		--advertise-client-urls "${SCHEME:-http}://127.0.0.1:$cport" \
+		--listen-peer-urls "http://127.0.0.1:$pport" \
+		--initial-advertise-peer-urls "http://127.0.0.1:$pport" \
+		--initial-cluster "$cluster" --initial-cluster-state new \
+		--heartbeat-interval 50 --election-timeout 500 "$@" \
+		>"$dir/$name.log" 2>&1 3>&- &
+	echo $!
+}
+
+# within SECS CMD...: wait_until for checks that take a while themselves
+# (etcdctl starts in some 30 ms): bounded by the clock, not a count.
+within() {
+	local end=$((SECONDS + $1))
+	shift
+	while ((SECONDS <= end)); do
+		"$@" && return 0
+		pause 0.01
+	done
+	return 1
+}
+
+# healthy ENDPOINT [ETCDCTL-ARG...]: the member answers and has a leader.
+healthy() {
+	local ep=$1
+	shift
+	etcdctl --endpoints "$ep" "$@" --dial-timeout 1s endpoint health \
+		>/dev/null 2>&1
+}
+
+# one_member DIR [ETCD-ARG...]: start a one-member cluster, wait until it
+# is healthy; sets EP (its client URL) and MPID.  A port someone took in
+# the meantime fails the start: try again with others.
+one_member() {
+	local dir=$1 c p try
+	shift
+	for ((try = 0; try < 3; try++)); do
+		c=$(free_port) && p=$(free_port) || return 1
+		EP=${SCHEME:-http}://127.0.0.1:$c
+		MPID=$(member m0 "$c" "$p" "m0=http://127.0.0.1:$p" "$dir" "$@")
+		if within 10 healthy "$EP" "${CTLARGS[@]}"; then
+			return 0
+		fi
+		kill "$MPID" 2>/dev/null
+		wait "$MPID" 2>/dev/null
+		rm -rf "$dir/m0"
+	done
+	echo "etcd did not start: $(tail -5 "$dir/m0.log")"
+	return 1
+}
+
+setup_file() {
+	command -v etcd >/dev/null && command -v etcdctl >/dev/null ||
+		skip "etcd and etcdctl not installed (make deps)"
+	CTLARGS=()
+	one_member "$BATS_FILE_TMPDIR" || return 1
+	export E=$EP ETCD_PID=$MPID
+}
+
+teardown_file() {
+	if [ -n "${ETCD_PID:-}" ]; then
+		kill "$ETCD_PID" 2>/dev/null
+		wait_until 10 eval '! kill -0 "$ETCD_PID" 2>/dev/null'
+	fi
+}
+
+setup() {
+	lk_setup
+	N=t$BATS_TEST_NUMBER	# this test's lock name
+	MEMBERS=()
+	CTLARGS=()
+}
+
+teardown() {
+	lk_teardown
+	local m
+	for m in "${MEMBERS[@]}"; do
+		kill -9 "$m" 2>/dev/null
+		wait "$m" 2>/dev/null
+	done
+	return 0
+}
+
+ctl() {
+	etcdctl --endpoints "$E" "$@"
+}
+
+# keys NAME: the keys under NAME/, one a line.
+keys() {
+	ctl get --prefix --keys-only "$1/" | sed '/^$/d'
+}
+
+# leases: every lease etcd has, in hex, sorted.
+leases() {
+	ctl lease list | sed 1d | sort
+}
+
+# queued NAME COUNT: NAME/ has COUNT keys (holder and waiters).
+queued() {
+	[ "$(keys "$1" | wc -l)" -eq "$2" ]
+}
+
+# fence_of NAME: the create revision of the first key under NAME/.
+fence_of() {
+	ctl get --prefix "$1/" -w fields |
+		awk '$1 == "\"CreateRevision\"" { print $3; exit }'
+}
+
+# reap PID STATUS: wait for background job PID, which must exit STATUS.
+reap() {
+	local st=0
+	wait "$1" || st=$?
+	assert_equal "$st" "$2"
+}
+
+# on_host HOST CMD...: CMD in a UTS namespace with host name HOST, so that
+# solo's holder records show two "hosts".  It execs: call it only as a
+# background job or in a subshell.
+on_host() {
+	local h=$1
+	shift
+	exec unshare -u sh -c 'hostname "$0" && exec "$@"' "$h" "$@"
+}
+
+need_uts() {
+	need_ns "a UTS namespace" unshare -u hostname lk-probe
+}
+
+@test "etcd: conflict names the holder, exits 1 or -E, and leaves nothing" {
+	hold solo --etcd "$E" -U "$N"
+	local before
+	before=$(leases)
+	run -1 --separate-stderr solo --etcd "$E" -U "$N" touch ran
+	assert_output ''
+	local re="^solo: $N is held by pid $HOLDER \\(sh\\) on $(hostname) since "
+	re+='[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC$'
+	[[ $stderr =~ $re ]] || fail "stderr: $stderr"
+	assert_file_not_exists ran
+	run -3 solo --etcd "$E" -E 3 -U "$N" true
+	run -1 solo --etcd "$E" -q -U "$N" true
+	assert_output ''
+	# Only the holder's key and lease.
+	assert_equal "$(keys "$N" | wc -l)" 1
+	assert_equal "$(leases)" "$before"
+	release
+	assert_equal "$(keys "$N")" ''
+}
+
+@test "etcd: the key names its holder for etcdctl get --prefix" {
+	hold solo --etcd "$E" -U "$N"
+	run -0 ctl get --prefix --print-value-only "$N/"
+	assert_output --regexp "^\{\"host\":\"$(hostname)\",\"pid\":$HOLDER,\"cmd\":\"sh\",\"uid\":$(id -u),\"start\":\"[0-9-]+ [0-9:]+ UTC\"\}$"
+	run -0 keys "$N"
+	assert_output --regexp "^$N/[0-9a-f]+$"
+	release
+}
+
+@test "etcd: --test exits 0 when free, 1 naming the holder on stdout" {
+	run -0 --separate-stderr solo --etcd "$E" --test -U "$N"
+	assert_output ''
+	assert_equal "$stderr" ''
+	hold solo --etcd "$E" -U "$N"
+	run -1 --separate-stderr solo --etcd "$E" --test -U "$N"
+	assert_output --regexp "^$N is held by pid $HOLDER \(sh\) on $(hostname) since .* UTC$"
+	assert_equal "$stderr" ''
+	run -4 solo --etcd "$E" --test -q -E 4 -U "$N"
+	assert_output ''
+	release
+	run -0 solo --etcd "$E" --test -U "$N"
+}
+
+@test "etcd: the command's status, signals and SOLO_FENCE; no extra fd or child" {
+	run -7 solo --etcd "$E" -U "$N" sh -c 'exit 7'
+	run -0 solo --etcd "$E" -U "$N" sh -c 'echo "$SOLO_FENCE"
+		etcdctl --endpoints "$1" get --prefix "$2/" -w fields' sh "$E" "$N"
+	local fence=${lines[0]}
+	assert_line "\"CreateRevision\" : $fence"
+	# The command inherits what solo was given, and nothing of ours.
+	run -0 solo --etcd "$E" -U "$N" sh -c 'ls /proc/$$/fd'
+	assert_output "$(sh -c 'ls /proc/$$/fd')"
+	run -142 solo --etcd "$E" --max-time 0.1 -U "$N" sleep 10
+	# solo is the command's parent: a bare "wait" in it has nothing to
+	# wait for, and signals sent to solo reach it.
+	hold solo --etcd "$E" -U "$N"
+	assert_equal "$(ps -o ppid= "$HELD" | tr -d ' ')" "$HOLDER"
+	assert_equal "$(ps -o pid= --ppid "$HELD")" ''
+	kill -USR1 "$HOLDER"
+	reap "$HOLDER" 138
+	HOLDER=''
+	assert_equal "$(keys "$N")" ''
+}
+
+@test "etcd: endpoints from SOLO_ETCD_ENDPOINTS; a dead endpoint is skipped" {
+	local dead
+	dead=$(free_port)
+	SOLO_ETCD_ENDPOINTS=$E run -0 solo --etcd '' -U "$N" echo ok
+	assert_output ok
+	run -0 solo --etcd "http://127.0.0.1:$dead,$E" -U "$N" echo ok
+	assert_output ok
+	run -0 solo --etcd "http://127.0.0.1:$dead,$E" --test -U "$N"
+}
+
+@test "etcd: -w waits, and the lock passes from one host to the other" {
+	need_uts
+	hold on_host alpha solo --etcd "$E" -U "$N"
+	local fa
+	fa=$(fence_of "$N")
+	on_host beta solo --etcd "$E" -v -w 20 -U "$N" \
+		sh -c 'echo "$(hostname) $SOLO_FENCE"' >out 2>err &
+	local w=$!
+	OWNERS=("$w")
+	within 10 queued "$N" 2
+	run -0 cat err
+	assert_output --regexp "^solo: waiting: $N is held by pid $HOLDER \(sh\) on alpha since .* UTC$"
+	assert_file_empty out
+	release
+	reap "$w" 0
+	run -0 cat out
+	local host fb
+	read -r host fb <out
+	assert_equal "$host" beta
+	((fb > fa))
+	assert_equal "$(keys "$N")" ''
+}
+
+@test "etcd: solo and etcdctl lock exclude each other, both ways" {
+	fifo eready
+	fifo ego
+	timeout 30 etcdctl --endpoints "$E" lock "$N" -- \
+		sh -c 'echo x > "$1"; read x < "$2"' sh "$T/eready" "$T/ego" 3>&- &
+	local ectl=$! x
+	OWNERS=("$ectl")
+	read -r -t 10 x <&"$fd_eready"
+	run -1 solo --etcd "$E" -U "$N" true
+	assert_output --regexp "^solo: $N is held by lease [0-9a-f]+ \(key $N/[0-9a-f]+, not solo's: no holder named\)$"
+	solo --etcd "$E" -w 20 -U "$N" touch solo-ran &
+	local s=$!
+	OWNERS+=("$s")
+	within 10 queued "$N" 2
+	assert_file_not_exists solo-ran
+	echo go >&"$fd_ego"
+	reap "$ectl" 0
+	reap "$s" 0
+	assert_file_exists solo-ran
+
+	hold solo --etcd "$E" -U "$N"
+	timeout 30 etcdctl --endpoints "$E" lock "$N" touch ctl-ran &
+	ectl=$!
+	OWNERS+=("$ectl")
+	within 10 queued "$N" 2
+	assert_file_not_exists ctl-ran
+	release
+	reap "$ectl" 0
+	assert_file_exists ctl-ran
+	assert_equal "$(keys "$N")" ''
+}
+
+@test "etcd: 8 processes x 100 increments from two hosts, fences increasing" {
+	local iters=${ETCD_ITERS:-100} h w pids=() hosts=(alpha beta)
+	# Two "hosts" where UTS namespaces may be made, else one.
+	if [ "$(id -u)" = 0 ] && unshare -u true 2>/dev/null; then
+		run_as() { on_host "$@"; }
+	else
+		run_as() { shift; "$@"; }
+	fi
+	for h in "${hosts[@]}"; do
+		for ((w = 0; w < 4; w++)); do
+			run_as "$h" bash -c 'for ((i = 0; i < $1; i++)); do
+				solo --etcd "$2" -w 60 -U "$3" sh -c \
+				    '\''incr "$1" && echo "$SOLO_FENCE" >> "$2"'\'' \
+				    sh count fences || echo "$?" >> errors
+			done' bash "$iters" "$E" "$N" &
+			pids+=($!)
+		done
+	done
+	OWNERS=("${pids[@]}")
+	for w in "${pids[@]}"; do
+		wait "$w"
+	done
+	assert_file_not_exists errors
+	assert_equal "$(cat count)" $((8 * iters))
+	assert_equal "$(wc -l <fences)" $((8 * iters))
+	# Strictly increasing, in the order the holders wrote them.
+	run -0 sort -n -u -c fences
+	assert_equal "$(keys "$N")" ''
+}
+
+@test "etcd: 3 members: killing the one the holder talks to keeps the lock" {
+	local d=$T/cluster i c=() p=() cluster= eps=
+	mkdir "$d"
+	for i in 1 2 3; do
+		c[i]=$(free_port) && p[i]=$(free_port)
+		cluster+=${cluster:+,}m$i=http://127.0.0.1:${p[i]}
+		eps+=${eps:+,}http://127.0.0.1:${c[i]}
+	done
+	for i in 1 2 3; do
+		MEMBERS+=("$(member "m$i" "${c[i]}" "${p[i]}" "$cluster" "$d")")
+	done
+	for i in 1 2 3; do
+		within 20 healthy "http://127.0.0.1:${c[i]}" ||
+			fail "member m$i did not start: $(tail -3 "$d/m$i.log")"
+	done
+	hold solo --etcd "$eps" --ttl 2 -U "$N"
+	kill -9 "${MEMBERS[0]}"
+	# Two TTLs without m1: keep-alives must have gone to m2 or m3.
+	pause 4
+	kill -0 "$HOLDER"
+	run -1 solo --etcd "http://127.0.0.1:${c[2]}" --test -U "$N"
+	assert_output --regexp "^$N is held by pid $HOLDER "
+	release
+	run -0 solo --etcd "http://127.0.0.1:${c[3]}" --test -U "$N"
+}
+
+@test "etcd: a holder cut off from etcd is stopped before the next one starts" {
+	command -v socat >/dev/null || skip "socat not installed (make deps)"
+	local pp
+	pp=$(free_port)
+	# The holder reaches etcd through a proxy; setsid makes it a process
+	# group, so that killing it ends its connections too.
+	setsid socat "TCP-LISTEN:$pp,bind=127.0.0.1,fork,reuseaddr" \
+		"TCP:${E#http://}" 3>&- &
+	local proxy=$!
+	OWNERS=("$proxy")
+	wait_until 10 eval '[ -n "$(ss -Htln "sport = :$pp")" ]'
+	mkfifo never
+	# A writes its fence and the time every 5 ms until stopped; B once.
+	solo --etcd "http://127.0.0.1:$pp" --ttl 2 -U "$N" bash -c '
+		exec 4<>never
+		while :; do
+			echo "A $SOLO_FENCE $EPOCHREALTIME" >> log
+			read -r -t 0.005 -u 4 _
+		done' 2>a.err &
+	local a=$!
+	OWNERS+=("$a")
+	wait_until 10 test -s log
+	solo --etcd "$E" -w 20 -U "$N" \
+		bash -c 'echo "B $SOLO_FENCE $EPOCHREALTIME" >> log' &
+	local b=$!
+	OWNERS+=("$b")
+	within 10 queued "$N" 2
+	kill -- -"$proxy"
+	reap "$a" 75
+	reap "$b" 0
+	run -0 cat a.err
+	assert_output --regexp "^solo: $N: lock lost: etcd unreachable for [0-9]+ ms; stopping the command: "
+	assert_equal "${#lines[@]}" 1 || fail "$output"
+	# B started after A's last act, with a larger fence.
+	local lastA firstB
+	lastA=$(grep '^A ' log | tail -1)
+	firstB=$(grep '^B ' log)
+	assert [ -n "$firstB" ]
+	assert_equal "$(tail -1 log)" "$firstB"
+	read -r _ fa ta <<<"$lastA"
+	read -r _ fb tb <<<"$firstB"
+	((fb > fa))
+	awk -v a="$ta" -v b="$tb" 'BEGIN { exit !(a < b) }'
+}
+
+@test "etcd: a holder whose key is deleted or lease revoked stops, exit 75" {
+	hold solo --etcd "$E" --ttl 2 -U "$N" 2>err
+	ctl del --prefix "$N/" >/dev/null
+	reap "$HOLDER" 75
+	HOLDER=''
+	run -0 cat err
+	assert_output "solo: $N: lock lost: the key was deleted; stopping the command"
+	# The command is gone (SIGTERM), and so is the lease.
+	run -1 kill -0 "$HELD"
+	assert_equal "$(keys "$N")" ''
+
+	hold solo --etcd "$E" --ttl 2 -U "$N" 2>err
+	ctl lease revoke "$(keys "$N" | sed 's|.*/||')" >/dev/null
+	reap "$HOLDER" 75
+	HOLDER=''
+	run -0 cat err
+	assert_output "solo: $N: lock lost: the lease expired or was revoked; stopping the command"
+	run -1 kill -0 "$HELD"
+}
+
+@test "etcd: a SIGKILLed holder's lock is free within its TTL" {
+	hold solo --etcd "$E" --ttl 2 -U "$N"
+	kill -9 "$HOLDER"
+	wait "$HOLDER" || :
+	HOLDER=''
+	run -0 solo --etcd "$E" -w 3 -U "$N" echo ok
+	assert_output ok
+	assert_equal "$(keys "$N")" ''
+}
+
+@test "etcd: a waiter that times out or is interrupted leaves no key, no lease" {
+	hold solo --etcd "$E" -U "$N"
+	local before w
+	before=$(leases)
+	run -1 solo --etcd "$E" -w 0.3 -U "$N" touch ran
+	assert_output --regexp "^solo: $N is held by pid $HOLDER "
+	assert_equal "${#lines[@]}" 1
+	assert_file_not_exists ran
+	assert_equal "$(keys "$N" | wc -l)" 1
+	assert_equal "$(leases)" "$before"
+	# A background job starts with SIGINT ignored: give it back.
+	env --default-signal=INT solo --etcd "$E" -w 30 -U "$N" touch ran &
+	w=$!
+	OWNERS=("$w")
+	within 10 queued "$N" 2
+	kill -INT "$w"
+	reap "$w" 130
+	assert_file_not_exists ran
+	assert_equal "$(keys "$N" | wc -l)" 1
+	assert_equal "$(leases)" "$before"
+	solo --etcd "$E" -w 30 -U "$N" touch ran &
+	w=$!
+	OWNERS=("$w")
+	within 10 queued "$N" 2
+	kill -TERM "$w"
+	reap "$w" 143
+	assert_equal "$(keys "$N" | wc -l)" 1
+	assert_equal "$(leases)" "$before"
+	release
+}
+
+@test "etcd: TLS with a CA, server and client certificates" {
+	command -v openssl >/dev/null || skip "openssl not installed (make deps)"
+	local n
+	mk() {	# mk NAME SUBJECT EXTENSIONS [CA-SIGNED]
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+			-nodes -keyout "$1.key" -subj "/CN=$2" -out "$1.csr" \
+			2>/dev/null &&
+		openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key \
+			-CAcreateserial -days 1 -out "$1.crt" \
+			-extfile <(printf '%s\n' "$3") 2>/dev/null
+	}
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-nodes -keyout ca.key -out ca.crt -subj /CN=lockkit-test-ca \
+		-days 1 2>/dev/null
+	mk server 127.0.0.1 'subjectAltName=IP:127.0.0.1
+extendedKeyUsage=serverAuth,clientAuth'
+	mk client solo 'extendedKeyUsage=clientAuth'
+	SCHEME=https
+	CTLARGS=(--cacert ca.crt --cert client.crt --key client.key)
+	mkdir tls
+	one_member "$T/tls" --cert-file server.crt --key-file server.key \
+		--client-cert-auth --trusted-ca-file ca.crt
+	MEMBERS=("$MPID")
+	run -0 solo --etcd "$EP" --cacert ca.crt --cert client.crt \
+		--key client.key -U "$N" sh -c 'echo "fence $SOLO_FENCE"'
+	assert_output --regexp '^fence [0-9]+$'
+	# No CA: the server's certificate is not trusted.
+	run -75 solo --etcd "$EP" -U "$N" true
+	assert_output --regexp "^solo: $N: etcd unavailable: $EP: .*certificate"
+	assert_equal "${#lines[@]}" 1
+	# No client certificate: the server refuses the handshake.
+	run -75 solo --etcd "$EP" --cacert ca.crt -U "$N" true
+	assert_output --regexp "^solo: $N: etcd unavailable: $EP: "
+	assert_equal "${#lines[@]}" 1
+	run -64 solo --etcd "$EP" --cacert ca.crt --cert client.crt -U "$N" true
+	assert_output "solo: --cert and --key go together"
+}
+
+@test "etcd: user and password authentication" {
+	mkdir auth
+	one_member "$T/auth"
+	MEMBERS=("$MPID")
+	etcdctl --endpoints "$EP" user add root --new-user-password pw >/dev/null
+	etcdctl --endpoints "$EP" auth enable >/dev/null
+	# The password reaches etcd, and not the command.
+	SOLO_ETCD_PASSWORD=pw run -0 solo --etcd "$EP" --user root -U "$N" \
+		sh -c 'echo "[$SOLO_ETCD_PASSWORD] $SOLO_FENCE"'
+	assert_output --regexp '^\[\] [0-9]+$'
+	run -0 etcdctl --endpoints "$EP" --user root:pw get --prefix "$N/"
+	assert_output ''
+	SOLO_ETCD_PASSWORD=wrong run -65 solo --etcd "$EP" --user root -U "$N" true
+	assert_output --regexp "^solo: $N: etcd refused: $EP: .*authentication failed"
+	assert_equal "${#lines[@]}" 1
+	# Without authentication etcd refuses the lease.
+	run -65 solo --etcd "$EP" -U "$N" true
+	assert_equal "${#lines[@]}" 1
+	# No password and no terminal to ask on.
+	run -64 setsid -w solo --etcd "$EP" --user root -U "$N" true </dev/null
+	assert_output "solo: --user root: no SOLO_ETCD_PASSWORD and no terminal to ask on"
+}
+
+@test "etcd: etcd down exits 75 with one line, runs nothing, leaves nothing" {
+	local p q
+	p=$(free_port) q=$(free_port)
+	run -75 solo --etcd "http://127.0.0.1:$p,http://127.0.0.1:$q" -U "$N" touch ran
+	assert_output --regexp "^solo: $N: etcd unavailable: http://127.0.0.1:$p: .*; http://127.0.0.1:$q: "
+	assert_equal "${#lines[@]}" 1
+	run -75 solo --etcd "http://127.0.0.1:$p" -w 1 -U "$N" touch ran
+	assert_equal "${#lines[@]}" 1
+	run -75 solo --etcd "http://127.0.0.1:$p" --test -U "$N"
+	assert_equal "${#lines[@]}" 1
+	assert_file_not_exists ran
+}
+
+@test "etcd: bad input exits 64 with one line" {
+	local bad
+	for bad in "ftp://127.0.0.1:2379" "127.0.0.1:2379" "http://" \
+	    "http://127.0.0.1:99999" "http://127.0.0.1:2379/v3" \
+	    "http://127.0.0.1:2379?x" "$E,"; do
+		run -64 solo --etcd "$bad" -U "$N" true
+		assert_output --regexp "^solo: invalid endpoint '"
+		assert_equal "${#lines[@]}" 1
+	done
+	run -64 solo --etcd "$E" 8080 true
+	assert_output "solo: --etcd locks a name: -U name, not a port"
+	run -64 solo --etcd "$E" -a 127.0.0.1 -U "$N" true
+	assert_equal "${#lines[@]}" 1
+	for bad in 0 1 86401 x 2.5 -3; do
+		run -64 solo --etcd "$E" --ttl "$bad" -U "$N" true
+		assert_output "solo: invalid ttl '$bad': expected 2 to 86400 seconds"
+	done
+	run -64 solo --etcd "$E" -U '' true
+	assert_output "solo: invalid name '': expected 1 to 1024 bytes"
+	run -64 solo --etcd "$E" -U "$(printf '%01100d' 0)" true
+	assert_equal "${#lines[@]}" 1
+	run -64 solo --etcd "$E" --test -U "$N" true
+	assert_output "solo: --test takes no command"
+	run -64 solo --etcd "$E" -U "$N"
+	assert_output "solo: missing command"
+	(unset SOLO_ETCD_ENDPOINTS; run -64 solo --etcd '' -U "$N" true
+	 assert_output "solo: --etcd '': SOLO_ETCD_ENDPOINTS is not set")
+	assert_equal "$(keys "$N")" ''
+}
+
+@test "etcd: solo's local locks load neither libcurl nor json-c" {
+	run -0 ldd "$LOCKKIT_BIN/solo"
+	refute_output --partial libcurl
+	refute_output --partial json-c
+	run -0 ldd "$LOCKKIT_BIN/solo-etcd"
+	assert_output --partial libcurl
+}
