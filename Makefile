@@ -109,7 +109,7 @@ ETCDPKGS = libcurl4-openssl-dev libjson-c-dev etcd-server etcd-client \
 
 .PHONY: all bench bench-deps check stress deb deps fuzz fuzz-deps install \
         uninstall clean lint need-bats need-libbsd need-etcd-libs packages \
-        version
+        version FORCE
 .SECONDARY:
 all: $(PROGS) $(HPROGS) $(LIBA)
 
@@ -147,6 +147,14 @@ $(BIN)/%: cmd/%$(SFX).o $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(BSD_LIBS)
 
 lib/etcd$(SFX).o cmd/solo-etcd$(SFX).o: CPPFLAGS += $(ETCD_CFLAGS)
+
+# solo finds solo-etcd in LIBEXECDIR, compiled in: a build for another
+# PREFIX or LIBEXECDIR (make PREFIX=/usr install after a plain make)
+# rebuilds what holds it.
+lib/libexecdir.stamp: FORCE
+	@echo '$(LIBEXECDIR)' | cmp -s - $@ || echo '$(LIBEXECDIR)' > $@
+lib/child$(SFX).o: lib/libexecdir.stamp
+FORCE:
 
 $(BIN)/solo-etcd: cmd/solo-etcd$(SFX).o lib/etcd$(SFX).o $(LIBA) | need-etcd-libs
 	@mkdir -p $(BIN)
@@ -316,4 +324,4 @@ uninstall:
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 
 clean:
-	rm -rf bin bin-san bin-fuzz lib/*.o lib/*.a cmd/*.o tests/unit/*.o tests/tools/*.o bench/*.o
+	rm -rf bin bin-san bin-fuzz lib/*.o lib/*.a lib/libexecdir.stamp cmd/*.o tests/unit/*.o tests/tools/*.o bench/*.o

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # make install and make uninstall, into a DESTDIR: the README's first
-# command puts exactly the three tools, their pages and their bash
-# completion where PREFIX, BINDIR, MANDIR and COMPLETIONSDIR say, and
-# uninstall takes exactly those away.
+# command puts exactly the three tools, their pages, their bash
+# completion and solo --etcd's helper where PREFIX, BINDIR, MANDIR,
+# COMPLETIONSDIR and LIBEXECDIR say, and uninstall takes exactly those
+# away.
 
 load helper
 
@@ -16,10 +17,10 @@ mk() {
 	make -s -C "$ROOT" --no-print-directory "$@"
 }
 
-# installed BINDIR MANDIR COMPLETIONSDIR: every tool, page and completion
-# in place, with its mode, the same bytes as the build, and nothing else
-# installed under $T/dest.  The completion is one file, as flockrun, and
-# links to it for the others.
+# installed BINDIR MANDIR COMPLETIONSDIR LIBEXECDIR: every tool, page,
+# completion and helper in place, with its mode, the same bytes as the
+# build, and nothing else installed under $T/dest.  The completion is one
+# file, as flockrun, and links to it for the others.
 installed() {
 	local t
 	assert_file_exists "$3/flockrun"
@@ -34,7 +35,10 @@ installed() {
 		assert_equal "$(stat -c %a "$2/man1/$t.1")" 644
 		cmp "$ROOT/man/$t.1" "$2/man1/$t.1"
 	done
-	assert_equal "$(find "$T/dest" -type f | wc -l)" 7
+	assert_file_exists "$4/solo-etcd"
+	assert_equal "$(stat -c %a "$4/solo-etcd")" 755
+	cmp "$LOCKKIT_BIN/solo-etcd" "$4/solo-etcd"
+	assert_equal "$(find "$T/dest" -type f | wc -l)" 8
 	assert_equal "$(find "$T/dest" -type l | wc -l)" 2
 }
 
@@ -46,7 +50,8 @@ gone() {
 @test "install: PREFIX under DESTDIR; the tools run; uninstall leaves no file" {
 	run -0 mk DESTDIR="$T/dest" PREFIX=/opt/lk install
 	installed "$T/dest/opt/lk/bin" "$T/dest/opt/lk/share/man" \
-	    "$T/dest/opt/lk/share/bash-completion/completions"
+	    "$T/dest/opt/lk/share/bash-completion/completions" \
+	    "$T/dest/opt/lk/libexec/lockkit"
 	run -0 "$T/dest/opt/lk/bin/flockrun" --version
 	assert_output --regexp '^flockrun \(lockkit\) [0-9]'
 	run -0 "$T/dest/opt/lk/bin/flockrun" "$T/lk" true
@@ -66,9 +71,11 @@ gone() {
 	done
 }
 
-@test "install: BINDIR, MANDIR and COMPLETIONSDIR each go where they are told" {
-	run -0 mk DESTDIR="$T/dest" BINDIR=/b MANDIR=/m COMPLETIONSDIR=/c install
-	installed "$T/dest/b" "$T/dest/m" "$T/dest/c"
-	run -0 mk DESTDIR="$T/dest" BINDIR=/b MANDIR=/m COMPLETIONSDIR=/c uninstall
+@test "install: BINDIR, MANDIR, COMPLETIONSDIR and LIBEXECDIR go where told" {
+	run -0 mk DESTDIR="$T/dest" BINDIR=/b MANDIR=/m COMPLETIONSDIR=/c \
+	    LIBEXECDIR=/x install
+	installed "$T/dest/b" "$T/dest/m" "$T/dest/c" "$T/dest/x"
+	run -0 mk DESTDIR="$T/dest" BINDIR=/b MANDIR=/m COMPLETIONSDIR=/c \
+	    LIBEXECDIR=/x uninstall
 	gone
 }
