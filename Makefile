@@ -73,7 +73,8 @@ TOOLS    = flockrun lockdev solo
 # into solo-etcd alone and kept out of liblockkit.a, so that the local
 # tools never load them; -lresolv for glibc's b64_ntop/b64_pton.
 HELPERS  = solo-etcd
-ETCDSRC  = lib/etcd.c
+ETCDSRC  = lib/etcd.c lib/etcdlock.c
+ETCDOBJ  = $(ETCDSRC:.c=$(SFX).o)
 ETCD_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcurl json-c 2>/dev/null)
 ETCD_LIBS   = $(shell $(PKG_CONFIG) --libs libcurl json-c 2>/dev/null) -lresolv
 LIBSRC   = $(filter-out $(ETCDSRC),$(wildcard lib/*.c))
@@ -146,7 +147,7 @@ $(BIN)/%: cmd/%$(SFX).o $(LIBA)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(BSD_LIBS)
 
-lib/etcd$(SFX).o cmd/solo-etcd$(SFX).o: CPPFLAGS += $(ETCD_CFLAGS)
+$(ETCDOBJ) cmd/solo-etcd$(SFX).o: CPPFLAGS += $(ETCD_CFLAGS)
 
 # solo finds solo-etcd in LIBEXECDIR, compiled in: a build for another
 # PREFIX or LIBEXECDIR (make PREFIX=/usr install after a plain make)
@@ -156,9 +157,9 @@ lib/libexecdir.stamp: FORCE
 lib/child$(SFX).o: lib/libexecdir.stamp
 FORCE:
 
-$(BIN)/solo-etcd: cmd/solo-etcd$(SFX).o lib/etcd$(SFX).o $(LIBA) | need-etcd-libs
+$(BIN)/solo-etcd: cmd/solo-etcd$(SFX).o $(ETCDOBJ) $(LIBA) | need-etcd-libs
 	@mkdir -p $(BIN)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< lib/etcd$(SFX).o $(LIBA) $(BSD_LIBS) \
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ETCDOBJ) $(LIBA) $(BSD_LIBS) \
 	    $(ETCD_LIBS)
 
 need-etcd-libs:
@@ -167,9 +168,9 @@ need-etcd-libs:
 	    "libcurl4-openssl-dev libjson-c-dev): run 'make deps' as root," \
 	    "or install them" >&2; exit 1; }
 
-$(BIN)/unit-etcd: tests/unit/etcd$(SFX).o lib/etcd$(SFX).o $(LIBA)
+$(BIN)/unit-etcd: tests/unit/etcd$(SFX).o $(ETCDOBJ) $(LIBA)
 	@mkdir -p $(BIN)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< lib/etcd$(SFX).o $(LIBA) $(BSD_LIBS) \
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ETCDOBJ) $(LIBA) $(BSD_LIBS) \
 	    $(ETCD_LIBS)
 
 $(BIN)/unit-%: tests/unit/%$(SFX).o $(LIBA)
@@ -230,7 +231,7 @@ $(BIN)/flockrun-static: cmd/flockrun$(SFX).o $(LIBA)
 	    $$($(PKG_CONFIG) --libs --static libbsd-overlay)
 
 # Side by side with the tools people use instead; writes BENCHMARKS.md.
-bench: bench-deps $(PROGS) $(BIN)/stamp $(BIN)/pair $(BIN)/flockrun-static
+bench: bench-deps $(PROGS) $(HPROGS) $(BIN)/stamp $(BIN)/pair $(BIN)/flockrun-static
 	LOCKKIT_BIN=$(CURDIR)/$(BIN) bench/run
 
 bench-deps:

@@ -34,6 +34,7 @@
 #include "child.h"
 #include "deadline.h"
 #include "etcd.h"
+#include "etcdlock.h"
 #include "exitcode.h"
 #include "parse.h"
 #include "version.h"
@@ -105,15 +106,6 @@ struct soloe {
 	struct timespec	 wait, maxtime;
 	struct etcd_conf conf;
 	char		**cmd;
-};
-
-/* The lock in etcd, and the lease clock (see keep()). */
-struct lock {
-	struct etcd	*e;
-	char		*prefix;	/* NAME/ */
-	char		 key[1100];	/* NAME/<lease hex> */
-	int64_t		 lease, ttl, rev;	/* ttl in seconds */
-	long long	 sent;		/* last acknowledged keep-alive, now_ms() */
 };
 
 static void __attribute__((noreturn))
@@ -330,61 +322,11 @@ failed(int r, const char *what, struct etcd *e)
 	    "refused", etcd_why(e));
 }
 
-/* CLOCK_MONOTONIC in milliseconds: the lease clock's unit. */
-static long long
-now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/*
- * Renew the lease if its time has come (a third of the TTL after the last
- * acknowledged keep-alive was sent) and check that our key is still there,
- * spending at most budget_ms.  The clock is CLOCK_MONOTONIC, read just
- * before the request goes out: the server renews on receiving it, later,
- * so the lease cannot expire on the server before sent + TTL as long as
- * its clock runs no faster than ours.  Returns 0 (renewed, or not due), 1
- * if the lock is gone for good (the lease expired or was revoked, or the
- * key deleted: *why says which), or ETCD_UNAVAILABLE / ETCD_REFUSED (try
- * again soon).
- */
-static int
-keep(struct lock *l, long long budget_ms, const char **why)
-{
-	long long t0 = now_ms();
-	int64_t ttl;
-	int r;
-
-	if (t0 - l->sent < l->ttl * 1000 / 3)
-		return 0;
-	etcd_set_timeout(l->e, budget_ms < REQUEST_MS ? (long)budget_ms :
-	    REQUEST_MS);
-	if ((r = etcd_keepalive(l->e, l->lease, &ttl)) != 0)
-		return r;
-	if (ttl <= 0) {
-		*why = "the lease expired or was revoked";
-		return 1;
-	}
-	if ((r = etcd_exists(l->e, l->key)) < 0)
-		return r;
-	if (r == 0) {
-		*why = "the key was deleted";
-		return 1;
-	}
-	l->sent = t0;
-	l->ttl = ttl;
-	return 0;
-}
-
 /* Revoke our lease, say why if that fails: it then expires on its own. */
 static void
-release(struct lock *l)
+release(struct etcdlock *l)
 {
-	etcd_set_timeout(l->e, REQUEST_MS);
-	if (etcd_revoke(l->e, l->lease) != 0)
+	if (etcdlock_release(l) != 0)
 		warnx("%s: cannot revoke lease %" PRIx64 " (it expires within "
 		    "%" PRId64 " s): %s", l->key, l->lease, l->ttl,
 		    etcd_why(l->e));
@@ -408,87 +350,38 @@ die_of(int sig, const sigset_t *old)
 {
 	signal(sig, SIG_DFL);
 	sigprocmask(SIG_SETMASK, old, NULL);
-	raise(sig);
+	kill(getpid(), sig);
 	exit(LK_EXIT_SIGBASE + sig);
 }
 
 /*
- * -w: wait in etcd's queue order without polling.  As mutex.go's
- * waitDeletes: find the key under NAME/ created last before ours and watch
- * it until it is deleted, then look again; when none is left before ours,
- * we own the lock.  Keep-alives go on meanwhile, or our place would expire.
- * Returns 0 when we own it, 1 on timeout; a forwarded signal revokes our
- * lease and ends us by that signal.
+ * -w: wait in etcd's queue order, without polling (etcdlock_wait).
+ * Returns 0 when we own the lock, 1 on timeout; a forwarded signal we do
+ * not ignore revokes our lease and ends us by that signal.
  */
 static int
-await(const struct soloe *s, struct lock *l, int sigfd, const sigset_t *old)
+await(const struct soloe *s, struct etcdlock *l, int sigfd,
+    const sigset_t *old)
 {
 	struct signalfd_siginfo si;
-	struct etcd_kv ahead;
 	struct deadline dl;
-	const char *why;
-	int64_t rev;
-	int r, k, sig, left;
+	int r, sig;
 
 	deadline_start(&dl, &s->wait);
-	for (;;) {
-		etcd_set_timeout(l->e, REQUEST_MS);
-		r = etcd_last_before(l->e, l->prefix, l->rev - 1, &ahead, &rev);
-		if (r == 0)
-			break;
-		if (r == 1) {
-			r = etcd_watch_start(l->e, ahead.key, rev);
-			etcd_kv_free(&ahead);
-		}
-		/*
-		 * Wake every 200 ms at most, for the deadline and the
-		 * keep-alives; the watch stays open across: no request is
-		 * made for the lock's state until the key ahead goes.
-		 */
-		for (;;) {
-			left = deadline_poll_ms(&dl);
-			if (left < 0 || left > 200)
-				left = 200;
-			if (r == 0)
-				r = etcd_watch_wait(l->e, left, sigfd);
-			else		/* a failed call: retry in a while */
-				r = poll(&(struct pollfd){ sigfd, POLLIN, 0 },
-				    1, left) == 1 ? 2 : ETCD_UNAVAILABLE;
-			if (r == 2 && (sig = next_signal(sigfd, &si)) != 0 &&
-			    sig != SIGCHLD && !sigismember(&ignored, sig)) {
-				etcd_watch_stop(l->e);
-				release(l);
-				die_of(sig, old);
-			}
-			if (r == 1 || r < 0 || deadline_passed(&dl))
-				break;
-			r = 0;
-			if ((k = keep(l, REQUEST_MS, &why)) == 1)
-				errx(LK_EXIT_TEMPFAIL, "%s: lost our place in "
-				    "the queue: %s", s->name, why);
-			if (k < 0 && now_ms() - l->sent > l->ttl * 600) {
-				r = k;
-				break;
-			}
-		}
-		etcd_watch_stop(l->e);
-		if (r < 0 && now_ms() - l->sent > l->ttl * 600) {
+	while ((r = etcdlock_wait(l, &dl, sigfd)) == 2)
+		if ((sig = next_signal(sigfd, &si)) != 0 && sig != SIGCHLD &&
+		    !sigismember(&ignored, sig)) {
 			release(l);
-			failed(r, s->name, l->e);
+			die_of(sig, old);
 		}
-		if (deadline_passed(&dl))
-			return 1;
+	if (r == ETCDLOCK_LOST)
+		errx(LK_EXIT_TEMPFAIL, "%s: lost our place in the queue: %s",
+		    s->name, l->why);
+	if (r < 0) {
+		release(l);
+		failed(r, s->name, l->e);
 	}
-	/* The recipe's last check: our own key survived the wait. */
-	if ((r = etcd_exists(l->e, l->key)) != 1) {
-		if (r < 0) {
-			release(l);
-			failed(r, s->name, l->e);
-		}
-		errx(LK_EXIT_TEMPFAIL, "%s: lost our place in the queue: the "
-		    "key was deleted", s->name);
-	}
-	return 0;
+	return r;
 }
 
 /*
@@ -580,12 +473,11 @@ earlier(long long a, long long b)
  * SOLO_FENCE is for.  Returns the exit status.
  */
 static int
-hold(const struct soloe *s, struct lock *l, int sigfd, const sigset_t *old,
+hold(const struct soloe *s, struct etcdlock *l, int sigfd, const sigset_t *old,
     const struct sigaction *chld)
 {
 	struct signalfd_siginfo si;
 	struct pollfd pfd;
-	const char *why;
 	char fence[24];
 	long long now, term_at = -1, kill_at = -1, next;
 	bool lost = false;
@@ -612,17 +504,17 @@ hold(const struct soloe *s, struct lock *l, int sigfd, const sigset_t *old,
 		if (r == -1 && errno != EINTR)
 			err(LK_EXIT_OSERR, "waitpid");
 
-		now = now_ms();
+		now = etcdlock_now_ms();
 		if (!lost) {
 			term_at = l->sent + l->ttl * 600;
 			kill_at = l->sent + l->ttl * 800;
-			r = now < term_at ? keep(l, term_at - now, &why) :
+			r = now < term_at ? etcdlock_keep(l, term_at - now) :
 			    ETCD_UNAVAILABLE;
-			now = now_ms();
-			if (r == 1) {
+			now = etcdlock_now_ms();
+			if (r == ETCDLOCK_LOST) {
 				lost = true;
 				warnx("%s: lock lost: %s; stopping the command",
-				    s->name, why);
+				    s->name, l->why);
 				term_at = now;
 				kill_at = earlier(kill_at, now + l->ttl * 200);
 			} else if (now >= l->sent + l->ttl * 600) {
@@ -656,101 +548,128 @@ hold(const struct soloe *s, struct lock *l, int sigfd, const sigset_t *old,
 	return exit_for_wait(status);
 }
 
-int
-main(int argc, char *argv[])
+/* --test: who owns the lock, if anyone; exits. */
+static void __attribute__((noreturn))
+test(const struct soloe *s, struct etcdlock *l)
 {
-	struct soloe s;
-	struct lock l;
 	struct etcd_kv owner;
-	struct sigaction dfl, chld;
-	sigset_t block, old;
+	int r;
+
+	if ((r = etcd_first(l->e, l->prefix, &owner)) < 0)
+		failed(r, s->name, l->e);
+	if (r == 1 && !s->quiet)
+		say_held(stdout, s->name, &owner);
+	etcd_kv_free(&owner);
+	exit(fflush(stdout) != 0 ? LK_EXIT_OSERR : r == 0 ? LK_EXIT_OK :
+	    s->conflict);
+}
+
+/*
+ * Our signals wait in a signalfd from here on, so none is lost between the
+ * checks and the waits, and none interrupts a request half-way.  SIGCHLD
+ * at its default, so the command can be waited for even if we were
+ * started with it ignored (*chld keeps the caller's action for it).
+ * Returns the signalfd; *old gets the caller's mask.
+ */
+static int
+catch_signals(sigset_t *old, struct sigaction *chld)
+{
+	struct sigaction sa;
+	sigset_t block;
 	size_t i;
-	int r, sigfd;
+	int sigfd;
 
-	memset(&s, 0, sizeof(s));
-	memset(&l, 0, sizeof(l));
-	s.conflict = LK_EXIT_CONFLICT;
-	s.ttl = TTL_DEFAULT;
-	parse_args(&s, argc, argv);
-	each_fd(note_inherited);
-	get_password(&s);
-	if ((l.e = etcd_open(&s.conf, REQUEST_MS)) == NULL)
-		err(LK_EXIT_OSERR, "etcd client");
-	if (asprintf(&l.prefix, "%s/", s.name) == -1)
-		err(LK_EXIT_OSERR, NULL);
-
-	if (s.test) {
-		if ((r = etcd_first(l.e, l.prefix, &owner)) < 0)
-			failed(r, s.name, l.e);
-		if (r == 0)
-			return LK_EXIT_OK;
-		if (!s.quiet)
-			say_held(stdout, s.name, &owner);
-		return fflush(stdout) == 0 ? s.conflict : LK_EXIT_OSERR;
-	}
-
-	/*
-	 * Our signals wait in a signalfd from here on, so none is lost
-	 * between the checks and the waits, and none interrupts a request
-	 * half-way.  SIGCHLD at its default, so the command can be waited
-	 * for even if we were started with it ignored.
-	 */
 	sigemptyset(&block);
 	sigemptyset(&ignored);
 	sigaddset(&block, SIGCHLD);
 	for (i = 0; i < NFORWARDED; i++) {
 		sigaddset(&block, forwarded[i]);
-		if (sigaction(forwarded[i], NULL, &dfl) == 0 &&
-		    dfl.sa_handler == SIG_IGN)
+		if (sigaction(forwarded[i], NULL, &sa) == 0 &&
+		    sa.sa_handler == SIG_IGN)
 			sigaddset(&ignored, forwarded[i]);
 	}
-	if (sigprocmask(SIG_BLOCK, &block, &old) == -1 ||
+	if (sigprocmask(SIG_BLOCK, &block, old) == -1 ||
 	    (sigfd = signalfd(-1, &block, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		err(LK_EXIT_OSERR, "signalfd");
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	sigemptyset(&dfl.sa_mask);
-	if (sigaction(SIGCHLD, &dfl, &chld) == -1)
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGCHLD, &sa, chld) == -1)
 		err(LK_EXIT_OSERR, "sigaction");
+	return sigfd;
+}
 
-	/* The lease clock starts before the grant is sent (see hold()). */
-	l.sent = now_ms();
-	if ((r = etcd_grant(l.e, s.ttl, &l.lease, &l.ttl)) != 0)
-		failed(r, s.name, l.e);
-	snprintf(l.key, sizeof(l.key), "%s%" PRIx64, l.prefix, l.lease);
-	r = etcd_lock_txn(l.e, l.prefix, l.key, holder_value(&s), l.lease,
-	    &l.rev, &owner);
-	if (r != 0) {
-		release(&l);
-		failed(r, s.name, l.e);
-	}
-	if (owner.key != NULL && owner.create_rev != l.rev) {
-		if (!s.have_wait) {
-			release(&l);
-			held(&s, &owner);
-			return s.conflict;
-		}
-		if (s.verbose) {
+/*
+ * Take the lock (etcdlock_try, then etcdlock_wait with -w).  Returns once
+ * we own it; on a conflict (and after -w's timeout) revokes our lease,
+ * says who holds it and exits with the conflict status.
+ */
+static void
+acquire(const struct soloe *s, struct etcdlock *l, int sigfd,
+    const sigset_t *old)
+{
+	struct etcd_kv owner;
+	char *value = holder_value(s);
+	int r;
+
+	r = etcdlock_try(l, s->ttl, value, &owner);
+	free(value);
+	if (r < 0)
+		failed(r, s->name, l->e);
+	if (r == 0)
+		return;
+	if (s->have_wait) {
+		if (s->verbose) {
 			fprintf(stderr, "%s: waiting: ", getprogname());
-			say_held(stderr, s.name, &owner);
+			say_held(stderr, s->name, &owner);
 		}
 		etcd_kv_free(&owner);
-		if (await(&s, &l, sigfd, &old) == 1) {
-			release(&l);
-			/* Who holds it now, for the message. */
-			etcd_set_timeout(l.e, REQUEST_MS);
-			if (etcd_first(l.e, l.prefix, &owner) == 1)
-				held(&s, &owner);
-			else if (!s.quiet)
-				warnx("%s: timed out", s.name);
-			return s.conflict;
+		if (await(s, l, sigfd, old) == 0)
+			return;
+		release(l);
+		/* Who holds it now, for the message. */
+		if (etcd_first(l->e, l->prefix, &owner) != 1) {
+			if (!s->quiet)
+				warnx("%s: timed out", s->name);
+			exit(s->conflict);
 		}
-	}
+	} else
+		release(l);
+	held(s, &owner);
 	etcd_kv_free(&owner);
+	exit(s->conflict);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct soloe s;
+	struct etcdlock l;
+	struct etcd *e;
+	struct sigaction chld;
+	sigset_t old;
+	int r, sigfd;
+
+	memset(&s, 0, sizeof(s));
+	s.conflict = LK_EXIT_CONFLICT;
+	s.ttl = TTL_DEFAULT;
+	parse_args(&s, argc, argv);
+	each_fd(note_inherited);
+	get_password(&s);
+	if ((e = etcd_open(&s.conf, REQUEST_MS)) == NULL ||
+	    etcdlock_init(&l, e, s.name) == -1)
+		err(LK_EXIT_OSERR, "etcd client");
+	if (s.test)
+		test(&s, &l);
+
+	sigfd = catch_signals(&old, &chld);
+	acquire(&s, &l, sigfd, &old);
 	if (s.verbose)
 		warnx("%s: locked: key %s, fence %" PRId64 ", via %s", s.name,
-		    l.key, l.rev, etcd_endpoint(l.e));
+		    l.key, l.rev, etcd_endpoint(e));
 	r = hold(&s, &l, sigfd, &old, &chld);
-	etcd_close(l.e);
+	etcdlock_free(&l);
+	etcd_close(e);
+	free(s.endpoints);
 	return r;
 }

@@ -578,7 +578,7 @@ prefix_range(const char *prefix, bool last, int64_t maxrev)
 
 	if (r == NULL || n == 0 || n >= sizeof(end))
 		return r;
-	memcpy(end, prefix, n);
+	memcpy(end, prefix, n + 1);
 	while (n > 0 && (unsigned char)end[n - 1] == 0xff)
 		n--;
 	if (n > 0)

@@ -86,8 +86,9 @@ one_member() {
 }
 
 setup_file() {
-	command -v etcd >/dev/null && command -v etcdctl >/dev/null ||
+	if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
 		skip "etcd and etcdctl not installed (make deps)"
+	fi
 	CTLARGS=()
 	one_member "$BATS_FILE_TMPDIR" || return 1
 	export E=$EP ETCD_PID=$MPID
@@ -168,7 +169,8 @@ need_uts() {
 	before=$(leases)
 	run -1 --separate-stderr solo --etcd "$E" -U "$N" touch ran
 	assert_output ''
-	local re="^solo: $N is held by pid $HOLDER \\(sh\\) on $(hostname) since "
+	local re
+	re="^solo: $N is held by pid $HOLDER \\(sh\\) on $(hostname) since "
 	re+='[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC$'
 	[[ $stderr =~ $re ]] || fail "stderr: $stderr"
 	assert_file_not_exists ran
@@ -264,9 +266,9 @@ need_uts() {
 	fifo ego
 	timeout 30 etcdctl --endpoints "$E" lock "$N" -- \
 		sh -c 'echo x > "$1"; read x < "$2"' sh "$T/eready" "$T/ego" 3>&- &
-	local ectl=$! x
+	local ectl=$!
 	OWNERS=("$ectl")
-	read -r -t 10 x <&"$fd_eready"
+	read -r -t 10 _ <&"$fd_eready"
 	run -1 solo --etcd "$E" -U "$N" true
 	assert_output --regexp "^solo: $N is held by lease [0-9a-f]+ \(key $N/[0-9a-f]+, not solo's: no holder named\)$"
 	solo --etcd "$E" -w 20 -U "$N" touch solo-ran &
@@ -322,7 +324,7 @@ need_uts() {
 }
 
 @test "etcd: 3 members: killing the one the holder talks to keeps the lock" {
-	local d=$T/cluster i c=() p=() cluster= eps=
+	local d=$T/cluster i c=() p=() cluster='' eps=''
 	mkdir "$d"
 	for i in 1 2 3; do
 		c[i]=$(free_port) && p[i]=$(free_port)
@@ -455,7 +457,6 @@ need_uts() {
 
 @test "etcd: TLS with a CA, server and client certificates" {
 	command -v openssl >/dev/null || skip "openssl not installed (make deps)"
-	local n
 	mk() {	# mk NAME SUBJECT EXTENSIONS [CA-SIGNED]
 		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
 			-nodes -keyout "$1.key" -subj "/CN=$2" -out "$1.csr" \

@@ -57,8 +57,8 @@ setup() {
 
 @test "shellcheck finds nothing in the tests, scripts and completion" {
 	cd "$SRC" || return 1
-	run shellcheck tests/run tests/helper.bash tests/*.bats bench/run .ci/run \
-	    completion/lockkit.bash
+	run shellcheck tests/run tests/helper.bash tests/*.bats bench/run bench/etcd \
+	    .ci/run completion/lockkit.bash
 	assert_success
 	assert_output ""
 }

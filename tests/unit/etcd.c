@@ -3,6 +3,7 @@
  * bytes (RFC 4648 test vectors), and the endpoint list's checks.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,7 +40,7 @@ parses(const char *list, size_t n)
 	char buf[512];
 
 	memset(&c, 0, sizeof(c));
-	strcpy(buf, list);
+	snprintf(buf, sizeof(buf), "%s", list);
 	return etcd_endpoints(&c, buf, &bad, &errstr) == 0 &&
 	    c.nendpoints == n;
 }
