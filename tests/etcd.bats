@@ -13,13 +13,20 @@ export ETCDCTL_API=3
 # The helper solo execs, from the build under test.
 export LOCKKIT_LIBEXECDIR=$LOCKKIT_BIN
 
-# free_port: a TCP port on 127.0.0.1 nothing listens on.
+# free_port VAR: set VAR to a TCP port on 127.0.0.1 that nothing listens
+# on and that no earlier call in this test gave (a member binds its ports
+# only once all are chosen), below the ephemeral range (32768 up), where
+# an outgoing connection's local end could take it meanwhile.
 free_port() {
-	local p i
-	for ((i = 0; i < 100; i++)); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		if [ -z "$(ss -Htln "sport = :$p")" ]; then
-			echo "$p"
+	local -n fp_var=$1
+	local fp fp_i
+	for ((fp_i = 0; fp_i < 100; fp_i++)); do
+		fp=$((20000 + RANDOM % 12000))
+		[[ " ${GIVEN_PORTS:-} " == *" $fp "* ]] && continue
+		if [ -z "$(ss -Htln "sport = :$fp")" ]; then
+			GIVEN_PORTS+=" $fp"
+			# shellcheck disable=SC2034 # the caller's variable
+			fp_var=$fp
 			return 0
 		fi
 	done
@@ -71,7 +78,7 @@ one_member() {
 	local dir=$1 c p try
 	shift
 	for ((try = 0; try < 3; try++)); do
-		c=$(free_port) && p=$(free_port) || return 1
+		free_port c && free_port p || return 1
 		EP=${SCHEME:-http}://127.0.0.1:$c
 		MPID=$(member m0 "$c" "$p" "m0=http://127.0.0.1:$p" "$dir" "$@")
 		if within 10 healthy "$EP" "${CTLARGS[@]}"; then
@@ -230,7 +237,7 @@ need_uts() {
 
 @test "etcd: endpoints from SOLO_ETCD_ENDPOINTS; a dead endpoint is skipped" {
 	local dead
-	dead=$(free_port)
+	free_port dead
 	SOLO_ETCD_ENDPOINTS=$E run -0 solo --etcd '' -U "$N" echo ok
 	assert_output ok
 	run -0 solo --etcd "http://127.0.0.1:$dead,$E" -U "$N" echo ok
@@ -327,7 +334,7 @@ need_uts() {
 	local d=$T/cluster i c=() p=() cluster='' eps=''
 	mkdir "$d"
 	for i in 1 2 3; do
-		c[i]=$(free_port) && p[i]=$(free_port)
+		free_port "c[$i]" && free_port "p[$i]"
 		cluster+=${cluster:+,}m$i=http://127.0.0.1:${p[i]}
 		eps+=${eps:+,}http://127.0.0.1:${c[i]}
 	done
@@ -352,7 +359,7 @@ need_uts() {
 @test "etcd: a holder cut off from etcd is stopped before the next one starts" {
 	command -v socat >/dev/null || skip "socat not installed (make deps)"
 	local pp
-	pp=$(free_port)
+	free_port pp
 	# The holder reaches etcd through a proxy; setsid makes it a process
 	# group, so that killing it ends its connections too.
 	setsid socat "TCP-LISTEN:$pp,bind=127.0.0.1,fork,reuseaddr" \
@@ -517,7 +524,7 @@ extendedKeyUsage=serverAuth,clientAuth'
 
 @test "etcd: etcd down exits 75 with one line, runs nothing, leaves nothing" {
 	local p q
-	p=$(free_port) q=$(free_port)
+	free_port p && free_port q
 	run -75 solo --etcd "http://127.0.0.1:$p,http://127.0.0.1:$q" -U "$N" touch ran
 	assert_output --regexp "^solo: $N: etcd unavailable: http://127.0.0.1:$p: .*; http://127.0.0.1:$q: "
 	assert_equal "${#lines[@]}" 1
