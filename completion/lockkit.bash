@@ -205,7 +205,12 @@ _solo_module()
 		_filedir -d
 		return
 		;;
-	-a | --addr | -E | --conflict-exit-code | -w | --wait | --max-time)
+	--cacert | --cert | --key)
+		_filedir
+		return
+		;;
+	-a | --addr | -E | --conflict-exit-code | -w | --wait | --max-time | \
+	    --etcd | --ttl | --user)
 		return
 		;;
 	esac
@@ -220,11 +225,12 @@ _solo_module()
 		return
 	fi
 
-	_lockkit_operand aEUw '|--addr|--conflict-exit-code|--unix|--wait|--max-time|--dir|'
+	_lockkit_operand aEUw '|--addr|--conflict-exit-code|--unix|--wait|--max-time|--dir|--etcd|--ttl|--cacert|--cert|--key|--user|'
 	if ((op == cword)) && [[ $cur == -* ]]; then
 		_lockkit_options --addr --unix --private --abstract --dir \
 		    --conflict-exit-code --quiet --wait --max-time --test \
-		    --verbose --help --version
+		    --verbose --help --version --etcd --ttl --cacert --cert \
+		    --key --user
 		return
 	fi
 	# The command follows the port, or with -U comes first; --test

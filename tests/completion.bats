@@ -59,7 +59,7 @@ comp() {
 	run -0 comp 'flockrun --no'
 	assert_output $'--no-fork\n--nonblock'
 	run -0 comp 'solo --t'
-	assert_output '--test'
+	assert_output $'--test\n--ttl'
 	run -0 comp 'lockdev --l'
 	assert_output $'--lock\n--lockdir'
 	# After a lock file's command, options are the command's.

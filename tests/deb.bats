@@ -88,6 +88,9 @@ $d ./usr/bin/
 $x ./usr/bin/flockrun
 $x ./usr/bin/lockdev
 $x ./usr/bin/solo
+$d ./usr/libexec/
+$d ./usr/libexec/lockkit/
+$x ./usr/libexec/lockkit/solo-etcd
 $d ./usr/share/
 $d ./usr/share/bash-completion/
 $d $c/
