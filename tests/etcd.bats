@@ -345,11 +345,13 @@ need_uts() {
 		within 20 healthy "http://127.0.0.1:${c[i]}" ||
 			fail "member m$i did not start: $(tail -3 "$d/m$i.log")"
 	done
-	hold solo --etcd "$eps" --ttl 2 -U "$N"
+	# A TTL that leaves a loaded machine time to elect a new leader
+	# (SIGTERM would come 3 s after the last keep-alive).
+	hold solo --etcd "$eps" --ttl 5 -U "$N" 2>err
 	kill -9 "${MEMBERS[0]}"
-	# Two TTLs without m1: keep-alives must have gone to m2 or m3.
-	pause 4
-	kill -0 "$HOLDER"
+	# More than a TTL without m1: keep-alives must have gone to m2 or m3.
+	pause 6
+	kill -0 "$HOLDER" || fail "the holder ended: $(cat err)"
 	run -1 solo --etcd "http://127.0.0.1:${c[2]}" --test -U "$N"
 	assert_output --regexp "^$N is held by pid $HOLDER "
 	release
@@ -426,7 +428,8 @@ need_uts() {
 	kill -9 "$HOLDER"
 	wait "$HOLDER" || :
 	HOLDER=''
-	run -0 solo --etcd "$E" -w 3 -U "$N" echo ok
+	# etcd checks for expired leases every 500 ms: a second to spare.
+	run -0 solo --etcd "$E" -w 4 -U "$N" echo ok
 	assert_output ok
 	assert_equal "$(keys "$N")" ''
 }
