@@ -682,15 +682,33 @@ etcd_first(struct etcd *e, const char *prefix, struct etcd_kv *kv)
 
 int
 etcd_last_before(struct etcd *e, const char *prefix, int64_t maxrev,
-    struct etcd_kv *kv, int64_t *rev)
+    const char *key, struct etcd_kv *kv, int64_t *rev, bool *exists)
 {
-	json_object *resp;
+	json_object *req = json_object_new_object(), *ops, *get, *resp, *rs;
 	int r;
 
-	if ((r = call(e, "/v3/kv/range", prefix_range(prefix, true, maxrev),
-	    &resp)) != 0)
+	/* No compare: a read-only transaction, both ranges at one revision. */
+	get = json_object_new_object();
+	json_object_object_add(get, "key", jbytes(key, strlen(key)));
+	json_object_object_add(get, "count_only", json_object_new_boolean(1));
+	ops = json_object_new_array();
+	json_object_array_add(ops, op("request_range",
+	    prefix_range(prefix, true, maxrev)));
+	json_object_array_add(ops, op("request_range", get));
+	json_object_object_add(req, "success", ops);
+	if ((r = call(e, "/v3/kv/txn", req, &resp)) != 0)
 		return r;
-	r = first_kv(resp, kv);
+	rs = jget(resp, "responses", NULL);
+	if (rs == NULL || json_object_array_length(rs) != 2) {
+		json_object_put(resp);
+		snprintf(e->why, sizeof(e->why), "%s: not a transaction's "
+		    "answer", etcd_endpoint(e));
+		return ETCD_REFUSED;
+	}
+	r = first_kv(jget(json_object_array_get_idx(rs, 0), "response_range",
+	    NULL), kv);
+	*exists = jint(jget(json_object_array_get_idx(rs, 1),
+	    "response_range", NULL), "count", NULL) > 0;
 	*rev = jint(resp, "header", "revision");
 	json_object_put(resp);
 	return r;

@@ -102,15 +102,20 @@ int	etcd_lock_txn(struct etcd *, const char *prefix, const char *key,
 	    struct etcd_kv *owner);
 
 /*
- * Range over prefix: the key with the lowest create revision (last false)
- * or the one with the highest create revision at most maxrev (last true,
- * maxrev > 0), stored in *kv; *rev gets the store revision the answer was
- * read at.  Returns 1 if found, 0 if none, or ETCD_UNAVAILABLE /
- * ETCD_REFUSED.
+ * Range over prefix: the key with the lowest create revision, stored in
+ * *kv.  Returns 1 if found, 0 if none, or ETCD_UNAVAILABLE / ETCD_REFUSED.
  */
 int	etcd_first(struct etcd *, const char *prefix, struct etcd_kv *kv);
+
+/*
+ * One read-only transaction (one round trip): the key under prefix with
+ * the highest create revision at most maxrev (> 0), stored in *kv, and
+ * whether key exists, in *exists; *rev gets the store revision both were
+ * read at.  Returns 1 if such a key was found, 0 if none, or
+ * ETCD_UNAVAILABLE / ETCD_REFUSED.
+ */
 int	etcd_last_before(struct etcd *, const char *prefix, int64_t maxrev,
-	    struct etcd_kv *kv, int64_t *rev);
+	    const char *key, struct etcd_kv *kv, int64_t *rev, bool *exists);
 
 /* Whether key exists: 1, 0, or ETCD_UNAVAILABLE / ETCD_REFUSED. */
 int	etcd_exists(struct etcd *, const char *key);

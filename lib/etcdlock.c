@@ -118,13 +118,21 @@ etcdlock_wait(struct etcdlock *l, const struct deadline *dl, int fd)
 {
 	struct etcd_kv ahead;
 	int64_t rev;
+	bool mine;
 	int r, k, left;
 
 	for (;;) {
 		etcd_set_timeout(l->e, REQUEST_MS);
-		r = etcd_last_before(l->e, l->prefix, l->rev - 1, &ahead, &rev);
+		r = etcd_last_before(l->e, l->prefix, l->rev - 1, l->key,
+		    &ahead, &rev, &mine);
+		/* As newer mutex.go's Lock: our own key must survive. */
+		if (r >= 0 && !mine) {
+			etcd_kv_free(&ahead);
+			l->why = "the key was deleted";
+			return ETCDLOCK_LOST;
+		}
 		if (r == 0)
-			break;
+			return 0;
 		if (r == 1) {
 			r = etcd_watch_start(l->e, ahead.key, rev);
 			etcd_kv_free(&ahead);
@@ -165,13 +173,4 @@ etcdlock_wait(struct etcdlock *l, const struct deadline *dl, int fd)
 		if (deadline_passed(dl))
 			return 1;
 	}
-	if (r < 0)
-		return r;
-	/* As newer mutex.go's Lock: our own key survived the wait. */
-	if ((r = etcd_exists(l->e, l->key)) == 1)
-		return 0;
-	if (r < 0)
-		return r;
-	l->why = "the key was deleted";
-	return ETCDLOCK_LOST;
 }
