@@ -427,6 +427,23 @@ warn_open(struct lock *l)
 		    lock_name(l), start, start);
 }
 
+/*
+ * The lock could be neither taken nor tested: name the call that failed.
+ * Binding ::1 fails so where IPv6 is off (disable_ipv6): say so.
+ */
+static void __attribute__((noreturn))
+lock_failed(struct lock *l, int status)
+{
+	const char *what = l->private || l->sl.failed == NULL ? "lock" :
+	    l->sl.failed;
+
+	if (!l->private && errno == EADDRNOTAVAIL &&
+	    l->sl.sa.ss_family == AF_INET6 && strcmp(what, "bind") == 0)
+		errx(status, "%s: cannot bind: %s (is IPv6 off here?)",
+		    lock_name(l), strerror(errno));
+	err(status, "%s: cannot %s", lock_name(l), what);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -453,7 +470,7 @@ main(int argc, char *argv[])
 	if (s.test) {
 		r = l.private ? privlock_held(&l.pl) : socklock_held(&l.sl);
 		if (r == -1)
-			err(LK_EXIT_OSERR, "%s", lock_name(&l));
+			lock_failed(&l, LK_EXIT_OSERR);
 		if (r == 0)
 			return LK_EXIT_OK;
 		if (!s.quiet)
@@ -471,8 +488,7 @@ main(int argc, char *argv[])
 		r = lock_try(&l, &dl);
 	}
 	if (r == -1)
-		err(exit_for_lock(errno), "%s: cannot %s", lock_name(&l),
-		    l.private ? "lock" : "bind");
+		lock_failed(&l, exit_for_lock(errno));
 	if (r == 1) {
 		if (!s.quiet) {
 			fprintf(stderr, "%s: ", getprogname());

@@ -701,15 +701,55 @@ relevant_events(const struct devlock *dl, int ifd)
 	return hit;
 }
 
-/* Milliseconds to sleep: until the deadline, or a grace period's end. */
+/*
+ * Milliseconds to sleep: until the deadline, or a grace period's end, or
+ * with no inotify (ifd -1) the next step of a backoff from 1 ms doubling
+ * to POLL_MAX_MS.
+ */
+#define POLL_MAX_MS	20
 static int
-sleep_ms(const struct deadline *d, pid_t owner)
+sleep_ms(const struct deadline *d, pid_t owner, int ifd, int *backoff)
 {
 	int ms = deadline_poll_ms(d);
 
 	if (owner <= 0 && (ms == -1 || ms > 1000 * DEVLOCK_GRACE))
 		ms = 1000 * DEVLOCK_GRACE;	/* a file being written */
+	if (ifd == -1) {
+		if (ms == -1 || ms > *backoff)
+			ms = *backoff;
+		*backoff = *backoff >= POLL_MAX_MS / 2 ? POLL_MAX_MS :
+		    *backoff * 2;
+	}
 	return ms;
+}
+
+/*
+ * An inotify descriptor watching the lock directory, or -1 if none can
+ * be had: inotify instances are few (fs.inotify.max_user_instances, 128
+ * by default, for all of a user's programs), and the waiters past them
+ * must still wait.  They poll, every POLL_MAX_MS at most: each try is a
+ * read of the lock files, and the lock lies free no longer than that.
+ */
+static int
+watch_dir(const struct devlock *dl)
+{
+	char path[64];
+	int ifd, e;
+
+	if ((ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
+			return -1;
+		return -2;
+	}
+	fd_path(path, dl->dirfd);
+	if (inotify_add_watch(ifd, path, IN_DELETE | IN_MOVED_FROM |
+	    IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR) == -1) {
+		e = errno;
+		close(ifd);
+		errno = e;
+		return e == ENOSPC ? -1 : -2;	/* ENOSPC: max_user_watches */
+	}
+	return ifd;
 }
 
 static int
@@ -717,24 +757,15 @@ wait_for(struct devlock *dl, pid_t pid, const struct deadline *d,
     pid_t *owner)
 {
 	struct pollfd pfd[2];
-	char path[64];
 	bool wake;
-	int ifd, r, e;
+	int ifd, r, e, backoff = 1;
 
 	/*
 	 * Watch before the first attempt: a removal between an attempt and
 	 * poll() is then already queued, so no wake-up is lost.
 	 */
-	if ((ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
+	if ((ifd = watch_dir(dl)) == -2)
 		return -1;
-	fd_path(path, dl->dirfd);
-	if (inotify_add_watch(ifd, path, IN_DELETE | IN_MOVED_FROM |
-	    IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR) == -1) {
-		e = errno;
-		close(ifd);
-		errno = e;
-		return -1;
-	}
 	for (;;) {
 		r = devlock_lock(dl, pid, owner);
 		if (r != DEVLOCK_HELD || deadline_passed(d))
@@ -752,7 +783,7 @@ wait_for(struct devlock *dl, pid_t pid, const struct deadline *d,
 		    errno == ESRCH)
 			continue;
 		for (wake = false; !wake; ) {
-			r = poll(pfd, 2, sleep_ms(d, *owner));
+			r = poll(pfd, 2, sleep_ms(d, *owner, ifd, &backoff));
 			if (r == -1 && errno == EINTR)
 				continue;
 			if (r <= 0)
@@ -767,13 +798,15 @@ wait_for(struct devlock *dl, pid_t pid, const struct deadline *d,
 		if (pfd[1].fd != -1)
 			close(pfd[1].fd);
 		if (r == -1) {
-			close(ifd);
+			if (ifd != -1)
+				close(ifd);
 			errno = e;
 			return -1;
 		}
 	}
 	e = errno;
-	close(ifd);
+	if (ifd != -1)
+		close(ifd);
 	errno = e;
 	return r;
 }

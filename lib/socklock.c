@@ -20,12 +20,28 @@
 #include "socklock.h"
 
 /*
- * Waiters queue as connections the holder never accepts.  A backlog of 1
- * would let only two waiters in; the rest would sit in SYN retransmission
- * (1 s, 3 s, 7 s ...) and start late.  With room for many, every waiter
- * sleeps on a live connection and is woken the moment the holder goes.
+ * Waiters queue as connections the holder never accepts, each asleep on
+ * its own until the kernel resets it as the holder's socket closes.  The
+ * queue must hold every waiter: a connection that finds it full is
+ * dropped (TCP drops the SYN and retransmits it 1, 2, 4, 8 ... s later).
+ * listen(2) trims the backlog to net.core.somaxconn (4096 on kernels from
+ * 5.4, 128 before), so ask for the most; a waiter that still finds no
+ * room falls back to retrying bind (see socklock_wait()).
  */
-#define WAITER_BACKLOG	128
+#define WAITER_BACKLOG	65535
+/*
+ * Retrying bind without an event to wait for (no connection can be made
+ * or queued, or the address is bound by a socket that does not listen):
+ * at once, then after BACKOFF_MIN_US, doubling up to BACKOFF_MAX_US.  The cap
+ * bounds how long the lock can lie free while such a waiter sleeps, well
+ * under the 50 ms between holders we promise; it costs a waiter about
+ * fifty binds a second, a few microseconds each.
+ */
+#define BACKOFF_MIN_US	50
+#define BACKOFF_MAX_US	20000
+/* Loopback answers a SYN in microseconds: one unanswered this long was
+ * dropped, by a full queue or a firewall. */
+#define SYN_WAIT_MS	100
 #define UNIX_PREFIX	"solo/"
 
 int
@@ -124,28 +140,45 @@ socklock_unix(struct socklock *sl, uid_t uid, const char *name,
 	return 0;
 }
 
+/* A socket of the lock's family; -1 with errno and sl->failed set. */
 static int
-new_socket(const struct socklock *sl)
+new_socket(struct socklock *sl, int flags)
 {
-	return socket(sl->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd;
+
+	if ((fd = socket(sl->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC | flags,
+	    0)) == -1)
+		sl->failed = "create a socket";
+	return fd;
+}
+
+/* Close fd keeping errno: for the error paths. */
+static void
+close_keep_errno(int fd)
+{
+	int e = errno;
+
+	close(fd);
+	errno = e;
 }
 
 /*
- * A socket to knock at the lock's address with (see knock()).  Closing
- * it resets the connection (SO_LINGER 0) rather than leaving it in
- * TIME_WAIT, where a connection to ourselves would keep the lock's
- * address from every bind for a minute.
+ * A socket to knock at the lock's address with (see knock()),
+ * non-blocking.  Closing it resets the connection (SO_LINGER 0) rather
+ * than leaving it in TIME_WAIT, where a connection to ourselves would
+ * keep the lock's address from every bind for a minute.
  */
 static int
-new_knocker(const struct socklock *sl)
+new_knocker(struct socklock *sl)
 {
 	struct linger lg = { 1, 0 };
 	int c;
 
-	if ((c = new_socket(sl)) == -1)
+	if ((c = new_socket(sl, SOCK_NONBLOCK)) == -1)
 		return -1;
 	if (setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == -1) {
-		close(c);
+		sl->failed = "set SO_LINGER";
+		close_keep_errno(c);
 		return -1;
 	}
 	return c;
@@ -169,54 +202,131 @@ same_tcp(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 	    memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) == 0;
 }
 
+/* What a knock at the lock's address found. */
+enum knock {
+	KNOCK_QUEUED,	/* a holder listens: we wait in its queue */
+	KNOCK_PENDING,	/* no answer yet (TCP): SYN_WAIT_MS decides */
+	KNOCK_FREE,	/* connected to ourselves: nobody is there */
+	KNOCK_REFUSED,	/* nobody listens, though a socket may be bound */
+	KNOCK_NONE	/* no connection can be made, or queued, here */
+};
+
 /*
- * Connect c (from new_knocker()) to the lock's address: 0 if a holder
- * listens there, 1 if the address is free after all, -1 with errno set
- * as connect(2) sets it.
- * TCP lets a socket connect to itself.  With nothing bound at the lock's
- * address, the kernel may give c the lock's own port as its local port
- * (when that port lies in ip_local_port_range), and the SYN then meets
- * itself.  Such a connection is no holder, and no port the kernel hands
- * out this way is bound by anyone: so the lock is free.  The caller
- * closes c at once, which resets it and frees the port again.
+ * c has connected.  TCP lets a socket connect to itself: with nothing
+ * bound at the lock's address, the kernel may give c the lock's own port
+ * as its local port (when that port lies in ip_local_port_range), and
+ * the SYN then meets itself.  Such a connection is no holder, and no port
+ * the kernel hands out this way is bound by anyone: so the lock is free.
+ * The caller closes c at once, which resets it and frees the port again.
  */
 static int
-knock(const struct socklock *sl, int c)
+connected(struct socklock *sl, int c)
 {
 	struct sockaddr_storage me;
 	socklen_t len = sizeof(me);
 
-	if (connect(c, (const struct sockaddr *)&sl->sa, sl->salen) == -1)
-		return -1;
 	if (sl->sa.ss_family == AF_UNIX)
-		return 0;
+		return KNOCK_QUEUED;
 	memset(&me, 0, sizeof(me));
-	if (getsockname(c, (struct sockaddr *)&me, &len) == -1)
+	if (getsockname(c, (struct sockaddr *)&me, &len) == -1) {
+		sl->failed = "getsockname";
 		return -1;
-	return same_tcp(&me, &sl->sa) ? 1 : 0;
+	}
+	return same_tcp(&me, &sl->sa) ? KNOCK_FREE : KNOCK_QUEUED;
+}
+
+/* A connect(2) error as a knock's finding, or -1 (sl->failed set). */
+static int
+connect_error(struct socklock *sl, int e)
+{
+	switch (e) {
+	case EINPROGRESS:
+	case EALREADY:
+	case EINTR:
+		return KNOCK_PENDING;
+	case ECONNREFUSED:
+	case ECONNRESET:
+	case ECONNABORTED:
+	case ETIMEDOUT:
+		return KNOCK_REFUSED;
+	/*
+	 * No route: loopback down (unshare -n), or no IPv6 on it; no
+	 * local port left (ip_local_port_range used up); a unix
+	 * listener's queue full (EAGAIN); a firewall or security module
+	 * refusing.  The lock itself may still work: bind decides.
+	 */
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+	case ENETDOWN:
+	case EADDRNOTAVAIL:
+	case EAGAIN:
+	case EACCES:
+	case EPERM:
+		return KNOCK_NONE;
+	default:
+		sl->failed = "connect";
+		errno = e;
+		return -1;
+	}
+}
+
+/*
+ * Connect a new non-blocking socket to the lock's address.  Returns a
+ * knock's finding, with the connection in *cp when QUEUED or PENDING
+ * (else *cp is -1), or -1 with errno and sl->failed set.
+ */
+static int
+knock(struct socklock *sl, int *cp)
+{
+	int c, k;
+
+	*cp = -1;
+	if ((c = new_knocker(sl)) == -1)
+		return -1;
+	if (connect(c, (const struct sockaddr *)&sl->sa, sl->salen) == 0)
+		k = connected(sl, c);
+	else
+		k = connect_error(sl, errno);
+	if (k == KNOCK_QUEUED || k == KNOCK_PENDING)
+		*cp = c;
+	else
+		close_keep_errno(c);
+	return k;
+}
+
+/* A PENDING knock's c has turned writable: what did the connect find? */
+static int
+knock_result(struct socklock *sl, int c)
+{
+	socklen_t len = sizeof(int);
+	int e;
+
+	if (getsockopt(c, SOL_SOCKET, SO_ERROR, &e, &len) == -1) {
+		sl->failed = "getsockopt";
+		return -1;
+	}
+	return e == 0 ? connected(sl, c) : connect_error(sl, e);
 }
 
 /*
  * Bind fd to the lock's address and listen: 0 with the lock in sl->fd; 1
  * if the address is taken, fd left open and unbound (a failed bind binds
- * nothing), for another try; -1 with errno set and fd closed.
+ * nothing), for another try; -1 with errno and sl->failed set, fd closed.
  */
 static int
 claim(struct socklock *sl, int fd)
 {
-	int e;
-
 	/* Never SO_REUSEADDR: bind itself is the test-and-set. */
 	if (bind(fd, (struct sockaddr *)&sl->sa, sl->salen) == -1) {
 		if (errno == EADDRINUSE)
 			return 1;
+		sl->failed = "bind";
 	} else if (listen(fd, WAITER_BACKLOG) == 0) {
 		sl->fd = fd;
 		return 0;
-	}
-	e = errno;
-	close(fd);
-	errno = e;
+	} else
+		sl->failed = "listen";
+	close_keep_errno(fd);
 	return -1;
 }
 
@@ -225,124 +335,142 @@ socklock_try(struct socklock *sl)
 {
 	int fd, r;
 
-	if ((fd = new_socket(sl)) == -1)
+	if ((fd = new_socket(sl, 0)) == -1)
 		return -1;
 	if ((r = claim(sl, fd)) == 1)
 		close(fd);
 	return r;
 }
 
-/* Bound a blocking connect (unix: waiting for room in the queue). */
-static void
-connect_timeout(int fd, const struct deadline *d)
+/*
+ * Sleep in poll(2) on *pfd (none if its fd is -1) for us microseconds,
+ * or until the deadline if that comes first; us < 0: the deadline only.
+ * Returns poll's count, 0 also when interrupted (the caller's loop looks
+ * again), or -1 with errno and sl->failed set.
+ */
+static int
+sleep_on(struct socklock *sl, struct pollfd *pfd, long us,
+    const struct deadline *d)
 {
-	struct timeval tv = { 0, 0 };
-	int ms = deadline_poll_ms(d);
+	struct timespec ts, *tsp = NULL;
+	int ms = deadline_poll_ms(d), r;
 
-	if (ms >= 0) {
-		if (ms == 0)
-			ms = 1;
-		tv.tv_sec = ms / 1000;
-		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	if (ms >= 0 && (us < 0 || (long)ms * 1000 < us))
+		us = (long)ms * 1000;
+	if (us >= 0) {
+		ts.tv_sec = us / 1000000;
+		ts.tv_nsec = (us % 1000000) * 1000;
+		tsp = &ts;
 	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if ((r = ppoll(pfd, pfd->fd == -1 ? 0 : 1, tsp, NULL)) == -1) {
+		if (errno == EINTR)
+			return 0;
+		sl->failed = "poll";
+	}
+	return r;
 }
 
-/* Sleep us microseconds, or until the deadline if that comes first. */
-static void
-nap(long us, const struct deadline *d)
+/* The next backoff: at once, then BACKOFF_MIN_US doubling to the cap. */
+static long
+backoff_step(long *us)
 {
-	struct timespec ts;
-	int ms = deadline_poll_ms(d);
+	long now = *us;
 
-	if (ms >= 0 && (long)ms * 1000 < us)
-		us = (long)ms * 1000;
-	ts.tv_sec = us / 1000000;
-	ts.tv_nsec = (us % 1000000) * 1000;
-	(void)nanosleep(&ts, NULL);	/* EINTR: the loop checks again */
+	*us = now == 0 ? BACKOFF_MIN_US : now >= BACKOFF_MAX_US / 2 ?
+	    BACKOFF_MAX_US : now * 2;
+	return now;
 }
 
 int
 socklock_wait(struct socklock *sl, const struct deadline *d)
 {
-	struct pollfd pfd;
+	struct pollfd pfd = { -1, 0, 0 };
 	long backoff_us = 0;
-	int fd, r, c, e;
+	int fd, r, k;
 
 	/*
 	 * One socket for every try, made now: once woken, taking the lock
 	 * is then a bind and a listen, and no more.
 	 */
-	if ((fd = new_socket(sl)) == -1)
+	if ((fd = new_socket(sl, 0)) == -1)
 		return -1;
 	for (;;) {
-		if ((r = claim(sl, fd)) != 1)
-			return r;
+		if ((r = claim(sl, fd)) != 1) {
+			fd = -1;	/* the lock's now, or closed */
+			break;
+		}
 		if (deadline_passed(d))
 			break;
-		if ((c = new_knocker(sl)) == -1)
-			goto fail;
-		connect_timeout(c, d);
-		if ((r = knock(sl, c)) == 0) {
-			backoff_us = 0;
+		if (pfd.fd == -1)
+			k = knock(sl, &pfd.fd);
+		else if (pfd.events & POLLIN) {
 			/*
-			 * The holder never accepts or writes, so this
-			 * connection turns readable or hung up only when the
-			 * kernel resets it as the holder's socket closes.  If
-			 * the holder went before poll() starts, the reset is
-			 * already there and poll returns at once: no lost
-			 * wake-up.
+			 * Queued: the holder never accepts or writes, so
+			 * the connection turns readable or hung up only when
+			 * the kernel resets it as the holder's socket
+			 * closes.  If the holder went before poll() starts,
+			 * the reset is already there and poll returns at
+			 * once: no lost wake-up.
 			 */
-			pfd.fd = c;
-			pfd.events = POLLIN | POLLRDHUP;
-			r = poll(&pfd, 1, deadline_poll_ms(d));
-			e = errno;
-			close(c);
-			if (r == -1 && e != EINTR) {
-				errno = e;
+			if ((r = sleep_on(sl, &pfd, -1, d)) == -1)
 				goto fail;
+			if (r > 0) {
+				close(pfd.fd);
+				pfd.fd = -1;
 			}
 			continue;
+		} else {
+			/*
+			 * Pending: a SYN not answered yet.  Loopback answers
+			 * in microseconds unless the holder's queue is full
+			 * and dropped it; the retransmission may still queue
+			 * us, but comes a second or more later, so try bind
+			 * meanwhile, backing off.
+			 */
+			r = sleep_on(sl, &pfd, backoff_step(&backoff_us), d);
+			if (r == -1)
+				goto fail;
+			if (r == 0)
+				continue;
+			k = knock_result(sl, pfd.fd);
 		}
-		/* Connected to ourselves: nobody listens, as when refused. */
-		e = r == 1 ? ECONNREFUSED : errno;
-		close(c);
-		if (e == EINTR || e == EAGAIN || e == EINPROGRESS ||
-		    e == ETIMEDOUT)
-			continue;	/* the deadline check above decides */
-		/*
-		 * EADDRNOTAVAIL: no local port left for the connection
-		 * (ip_local_port_range used up); one frees as others close.
-		 */
-		if (e != ECONNREFUSED && e != ECONNRESET && e != ECONNABORTED &&
-		    e != EADDRNOTAVAIL) {
-			errno = e;
+		if (k == -1)
 			goto fail;
+		if (k == KNOCK_QUEUED || k == KNOCK_PENDING) {
+			if (k == KNOCK_QUEUED)
+				backoff_us = 0;
+			pfd.events = k == KNOCK_QUEUED ? POLLIN | POLLRDHUP :
+			    POLLOUT;
+			continue;
 		}
 		/*
-		 * Refused or reset, with the address still bound: a holder
-		 * between bind and listen, or, most often, the holder that
-		 * just woke us, still closing.  A TCP listener resets its
-		 * queued connections before it gives up its port, and a
-		 * waiter on another CPU (or one that preempted it) gets
-		 * here in between, for up to a few hundred microseconds.
-		 * The kernel tells nobody when the port comes free, so
-		 * retry: at once, then after 10 us, doubling up to a
-		 * second (a socket that holds the address and never
-		 * listens must not make us spin).  Sleeping also lets a
-		 * holder we preempted finish.
+		 * No event to wait for: no connection can be made here
+		 * (loopback down) or queued (a unix listener's queue full);
+		 * or refused with the address still bound, by a holder
+		 * between bind and listen or, most often, by the holder that
+		 * just woke us, still closing (a TCP listener resets its
+		 * queue before it gives up its port, and a waiter on another
+		 * CPU gets here in between).  Retry bind after a backoff:
+		 * at once, then from BACKOFF_MIN_US doubling to
+		 * BACKOFF_MAX_US.  Sleeping also lets a holder we preempted
+		 * finish.
 		 */
-		if (backoff_us > 0)
-			nap(backoff_us, d);
-		backoff_us = backoff_us == 0 ? 10 : backoff_us >= 500000 ?
-		    1000000 : backoff_us * 2;
+		if (pfd.fd != -1) {
+			close(pfd.fd);
+			pfd.fd = -1;
+		}
+		if (sleep_on(sl, &pfd, backoff_step(&backoff_us), d) == -1)
+			goto fail;
 	}
-	close(fd);
-	return 1;
+	if (pfd.fd != -1)
+		close_keep_errno(pfd.fd);
+	if (fd != -1)
+		close(fd);
+	return r;
 fail:
-	e = errno;
-	close(fd);
-	errno = e;
+	if (pfd.fd != -1)
+		close_keep_errno(pfd.fd);
+	close_keep_errno(fd);
 	return -1;
 }
 
@@ -442,30 +570,66 @@ socklock_open_to_all(const struct socklock *sl, int *start)
 	return port >= *start;
 }
 
-int
-socklock_held(const struct socklock *sl)
+/*
+ * Whether bind says the address is taken: 1 taken, 0 free, -1 with errno
+ * and sl->failed set.  For when no connection can tell: the probe holds a
+ * free address for the microseconds between its bind and its close, and
+ * a locker without -w binding just then is told it is held.
+ */
+static int
+bind_probe(struct socklock *sl)
 {
-	struct deadline d;
-	struct timespec second = { 1, 0 };
-	int c, r, e;
+	int fd, r;
 
-	if ((c = new_knocker(sl)) == -1)
+	if ((fd = new_socket(sl, 0)) == -1)
 		return -1;
-	deadline_start(&d, &second);
-	connect_timeout(c, &d);
-	r = knock(sl, c);
-	e = errno;
-	close(c);
-	if (r == 1)
-		return 0;	/* connected to ourselves: nobody is there */
-	if (r == 0 || e == EAGAIN || e == EINPROGRESS || e == ETIMEDOUT)
-		return 1;	/* listening, perhaps with a full queue */
-	if (e != ECONNREFUSED) {
-		errno = e;
+	if (bind(fd, (struct sockaddr *)&sl->sa, sl->salen) == 0)
+		r = 0;
+	else if (errno == EADDRINUSE)
+		r = 1;
+	else {
+		sl->failed = "bind";
+		r = -1;
+	}
+	close_keep_errno(fd);
+	return r;
+}
+
+int
+socklock_held(struct socklock *sl)
+{
+	struct pollfd pfd;
+	int c, k, r;
+
+	if ((k = knock(sl, &c)) == KNOCK_PENDING) {
+		pfd.fd = c;
+		pfd.events = POLLOUT;
+		do
+			r = poll(&pfd, 1, SYN_WAIT_MS);
+		while (r == -1 && errno == EINTR);
+		if (r == -1) {
+			sl->failed = "poll";
+			k = -1;
+		} else
+			k = r == 0 ? KNOCK_NONE : knock_result(sl, c);
+	}
+	if (c != -1)
+		close_keep_errno(c);
+	switch (k) {
+	case KNOCK_QUEUED:
+		return 1;
+	case KNOCK_FREE:
+		return 0;
+	case KNOCK_REFUSED:
+		/* An address bound without listening is still taken. */
+		return bound_inode(sl, NULL) != 0;
+	case KNOCK_PENDING:
+	case KNOCK_NONE:
+		/* Unanswered, or no connection here: bind decides. */
+		return bind_probe(sl);
+	default:
 		return -1;
 	}
-	/* Refused, but an address bound without listening is still taken. */
-	return bound_inode(sl, NULL) != 0;
 }
 
 /*

@@ -19,6 +19,7 @@ struct socklock {
 	socklen_t		salen;
 	char			name[160];	/* socklock_name()'s */
 	int			fd;		/* the held socket, or -1 */
+	const char		*failed;	/* the call that failed: "bind" */
 };
 
 /*
@@ -42,8 +43,10 @@ const char *socklock_name(struct socklock *);
 
 /*
  * Try to take the lock: bind (never SO_REUSEADDR) and listen.  Returns 0
- * with sl->fd open close-on-exec, 1 if someone holds it, -1 with errno set
- * on any other failure.
+ * with sl->fd open close-on-exec, 1 if someone holds it (bind says
+ * EADDRINUSE), -1 with errno set on any other failure.  On -1 here and
+ * below, sl->failed names the call that failed, for messages ("bind",
+ * "listen", "connect", "poll", ...).
  */
 int	socklock_try(struct socklock *);
 
@@ -51,7 +54,10 @@ int	socklock_try(struct socklock *);
  * Take the lock, waiting until the deadline.  Waiting is driven by the
  * kernel: connect to the holder's listening socket, which never accepts,
  * and sleep in poll(2) until that connection is reset when the holder's
- * socket closes.  Returns 0, 1 on timeout, -1 with errno set.
+ * socket closes.  Where no connection can be made (loopback down) or
+ * queued (the holder's queue full, see listen(2)'s somaxconn), retry bind
+ * every 20 ms at most instead.  Returns 0, 1 on timeout, -1 with errno
+ * set.
  */
 int	socklock_wait(struct socklock *, const struct deadline *);
 
@@ -63,8 +69,13 @@ int	socklock_wait(struct socklock *, const struct deadline *);
  */
 bool	socklock_open_to_all(const struct socklock *, int *start);
 
-/* Without taking the lock: 1 if it is held now, 0 if free, -1 on error. */
-int	socklock_held(const struct socklock *);
+/*
+ * Without taking the lock: 1 if it is held now, 0 if free, -1 on error.
+ * A connection to a listener says held; where none can be made (loopback
+ * down), a bind and close of a socket of our own decides, and for its
+ * microseconds holds a free address.
+ */
+int	socklock_held(struct socklock *);
 
 /*
  * The pid holding the lock (0 if not found), its command name, and in

@@ -131,7 +131,7 @@ int socklock_try(struct socklock *s) { (void)s; ACT; }
 const char *socklock_name(struct socklock *s) { (void)s; return "x"; }
 int socklock_wait(struct socklock *s, const struct deadline *d)
 { (void)s; (void)d; ACT; }
-int socklock_held(const struct socklock *s) { (void)s; ACT; }
+int socklock_held(struct socklock *s) { (void)s; ACT; }
 pid_t socklock_holder(const struct socklock *s, char *c, size_t n, uid_t *u)
 { (void)s; (void)c; (void)n; (void)u; ACT; }
 bool socklock_open_to_all(const struct socklock *s, int *p)
