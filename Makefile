@@ -200,15 +200,18 @@ check: need-bats $(TESTBINS)
 	LOCKKIT_BIN=$(CURDIR)/$(BIN) LOCKKIT_SANITIZE=$(SANITIZE) \
 	    tests/run $(UNITS) tests/*.bats
 
-# The stress tests at full size (make check runs them small): 16
-# processes x 600 increments, 100 each through each of the five lock
-# kinds and through solo with its port among the ephemeral ones; 500
-# SIGKILLed holders, 100 per kind; 1000 rounds of 8 lockdev -l racing for
-# a stale lock.  Bounded: every wait has a deadline.
+# The stress tests at full size (make check runs them small, with 200
+# waiters): 16 processes x 600 increments, 100 each through each of the
+# five lock kinds and through solo with its port among the ephemeral
+# ones; 500 SIGKILLed holders, 100 per kind; 1000 rounds of 8 lockdev -l
+# racing for a stale lock; 1000 waiters queued at once on one lock of
+# each kind (a port, an abstract and a private -U name, a flockrun file,
+# a lockdev device).
+# Bounded: every wait has a deadline.
 stress: need-bats $(TESTBINS)
 	LOCKKIT_BIN=$(CURDIR)/$(BIN) LOCKKIT_SANITIZE=$(SANITIZE) \
 	    STRESS_PROCS=16 STRESS_ITERS=100 STRESS_KILLS=100 \
-	    STRESS_ROUNDS=1000 tests/run tests/stress.bats
+	    STRESS_ROUNDS=1000 STRESS_WAITERS=1000 tests/run tests/stress.bats
 
 BENCHPKGS = hyperfine daemontools runit moreutils liblockfile-bin \
             lockfile-progs time strace perl

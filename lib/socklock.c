@@ -459,6 +459,8 @@ socklock_wait(struct socklock *sl, const struct deadline *d)
 			close(pfd.fd);
 			pfd.fd = -1;
 		}
+		if (k == KNOCK_FREE)
+			backoff_us = 0;	/* nobody there: bind at once */
 		if (sleep_on(sl, &pfd, backoff_step(&backoff_us), d) == -1)
 			goto fail;
 	}

@@ -80,6 +80,21 @@ in_netns() {
 	'"$script" bash "$@"
 }
 
+# need_netns_down: need_ns for in_netns_down.
+need_netns_down() {
+	need_ns "a network namespace" unshare -n sh -c \
+	    'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6'
+}
+
+# in_netns_down SCRIPT ARG...: SCRIPT (bash, with ARG... as $1 ...) in a
+# network namespace of its own as unshare -n leaves it, loopback down
+# (root only): bind works there, connect fails with ENETUNREACH.
+in_netns_down() {
+	local script=$1
+	shift
+	unshare -n bash -c "$script" bash "$@"
+}
+
 # pause SECS: let SECS seconds pass, in a read with a timeout on a pipe
 # nobody writes.  For checking that something does not change; never for
 # ordering events.

@@ -184,6 +184,56 @@ uid_addr() {
 	assert_output $'took\nagain'
 }
 
+# unshare -n leaves loopback down: bind works, connect fails with
+# ENETUNREACH.  A holder, then --test (bind decides: held), a waiter (it
+# retries bind), the holder's end, the waiter's run, --test again (free).
+# Each step is ordered by a fifo; every read is bounded.
+@test "loopback down: --test says held or free as bind does, -w waits" {
+	need_netns_down
+	mkfifo held go waiting
+	run -0 in_netns_down '
+		exec 3<>held 4<>go 5<>waiting
+		solo "$1" sh -c "echo \$\$ > held; read x < go" &
+		h=$!
+		read -r -t 10 pid <&3 || exit 97
+		solo --test "$1" | sed "s/pid $pid/pid HELD/"
+		echo "held: ${PIPESTATUS[0]}"
+		solo -v -w 10 "$1" echo ran 2>&5 &
+		w=$!
+		read -r -t 10 line <&5 || exit 97
+		echo "$line" | sed "s/pid $pid/pid HELD/"
+		echo >&4
+		wait $h
+		wait $w; echo "waited: $?"
+		solo --test "$1"; echo "free: $?"' "$P"
+	assert_output "127.0.0.1:$P is held by pid HELD (sh)
+held: 1
+solo: waiting: 127.0.0.1:$P is held by pid HELD (sh)
+ran
+waited: 0
+free: 0"
+	refute_output --partial unreachable
+}
+
+# With IPv6 off in the namespace there is no ::1 to bind: every form
+# fails at once, naming bind and the likely cause, never connect.
+@test "-a ::1 where IPv6 is off: one line naming bind, at once" {
+	need_netns_down
+	run -0 in_netns_down '
+		echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 || exit 98
+		ip link set lo up || exit 98
+		solo -a ::1 "$1" echo ran; echo "lock: $?"
+		solo -a ::1 --test "$1"; echo "test: $?"
+		solo -a ::1 -w 10 "$1" echo ran; echo "wait: $?"' "$P"
+	msg="solo: [::1]:$P: cannot bind: Cannot assign requested address (is IPv6 off here?)"
+	assert_output "$msg
+lock: 65
+$msg
+test: 71
+$msg
+wait: 65"
+}
+
 @test "-U NAME --abstract: a named lock on an abstract unix socket" {
 	hold solo --abstract -U job1
 	run -1 solo --abstract -U job1 true
