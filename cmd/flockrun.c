@@ -27,8 +27,8 @@
 #define MAXFILES	64	/* file operand plus --also files */
 
 enum {
-	OPT_ALSO = 256, OPT_FCNTL, OPT_FD, OPT_LENGTH, OPT_REMOVE, OPT_START,
-	OPT_TEST, OPT_VERBOSE
+	OPT_ALSO = 256, OPT_FCNTL, OPT_FD, OPT_LENGTH, OPT_MAXTIME, OPT_REMOVE,
+	OPT_START, OPT_TEST, OPT_VERBOSE
 };
 
 static const struct option longopts[] = {
@@ -40,6 +40,7 @@ static const struct option longopts[] = {
 	{ "fd",			required_argument,	NULL, OPT_FD },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ "length",		required_argument,	NULL, OPT_LENGTH },
+	{ "max-time",		required_argument,	NULL, OPT_MAXTIME },
 	{ "nb",			no_argument,		NULL, 'n' },
 	{ "no-fork",		no_argument,		NULL, 'F' },
 	{ "nonblock",		no_argument,		NULL, 'n' },
@@ -57,8 +58,8 @@ static const struct option longopts[] = {
 
 static const char synopsis[] =
 "usage: flockrun [-eFhnosuVx] [-E code] [-w secs] [--also file] [--fcntl[=ofd|posix]]\n"
-"                [--length n] [--remove] [--start n] [--test] [--verbose]\n"
-"                file | dir command [arg ...]\n"
+"                [--length n] [--max-time secs] [--remove] [--start n] [--test]\n"
+"                [--verbose] file | dir command [arg ...]\n"
 "       flockrun [options] file | dir -c command-string\n"
 "       flockrun [options] fd\n"
 "       flockrun [options] --fd fd command [arg ...]\n";
@@ -77,6 +78,7 @@ static const char options[] =
 "      --fcntl[=ofd|posix]   take an fcntl lock (default ofd) not flock\n"
 "      --start N             byte range start (implies --fcntl)\n"
 "      --length N            byte range length; 0 to EOF, < 0 before start\n"
+"      --max-time S          send the command SIGALRM after S seconds\n"
 "      --fd FD               lock inherited descriptor FD, run command\n"
 "      --also FILE           lock FILE too (repeatable; fixed global order)\n"
 "      --remove              delete the lock file(s) when done\n"
@@ -149,7 +151,7 @@ main(int argc, char *argv[])
 	struct lockreq req = { LOCK_KIND_FLOCK, false, 0, 0 };
 	struct filelock fl[MAXFILES];
 	struct deadline dl;
-	struct timespec wait, t0;
+	struct timespec wait, maxtime = { 0, 0 }, t0;
 	const char *errstr, *shell;
 	char *also[MAXFILES], **cmd = NULL, *shcmd[4];
 	bool fcntl_set = false, range_set = false, nonblock = false,
@@ -225,6 +227,12 @@ main(int argc, char *argv[])
 			req.len = parse_offset("length", optarg, true);
 			range_set = true;
 			break;
+		case OPT_MAXTIME:
+			if (parse_duration(optarg, false, &maxtime, &errstr)
+			    == -1)
+				errx(LK_EXIT_USAGE, "invalid max-time '%s': %s",
+				    optarg, errstr);
+			break;
 		case OPT_REMOVE:
 			remove = true;
 			break;
@@ -285,9 +293,12 @@ main(int argc, char *argv[])
 		    "neither --no-fork nor --test");
 	if (test && (cmd != NULL || unlock))
 		errx(LK_EXIT_USAGE, "--test takes no command and no --unlock");
-	if (test && (have_wait || closefd || nofork))
+	if (test && (have_wait || closefd || nofork || maxtime.tv_sec > 0 ||
+	    maxtime.tv_nsec > 0))
 		errx(LK_EXIT_USAGE, "--test neither waits nor runs a command: "
-		    "-w, -o and -F do not apply");
+		    "-w, -o, -F and --max-time do not apply");
+	if (cmd == NULL && (maxtime.tv_sec > 0 || maxtime.tv_nsec > 0))
+		errx(LK_EXIT_USAGE, "--max-time needs a command");
 	if (req.kind == LOCK_KIND_POSIX && cmd == NULL && !test && !unlock)
 		errx(LK_EXIT_USAGE, "a POSIX lock on a descriptor ends with "
 		    "flockrun; use --fcntl=ofd");
@@ -352,6 +363,7 @@ main(int argc, char *argv[])
 
 	if (verbose)
 		warnx("executing %s", cmd[0]);
+	child_alarm_after(&maxtime);
 	if (nofork)
 		child_exec(cmd);
 	for (i = 0; i < nfl; i++)

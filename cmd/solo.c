@@ -7,8 +7,6 @@
  * a directory only its owner can write, handed over the same way.
  * Timothy Kay's solo syntax (-port=N ...) is accepted as well.
  */
-#include <sys/time.h>
-
 #include <ctype.h>
 #include <err.h>
 #include <errno.h>
@@ -16,7 +14,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <paths.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -450,7 +447,6 @@ main(int argc, char *argv[])
 	struct solo s;
 	struct lock l;
 	struct deadline dl;
-	struct itimerval it;
 	uid_t uid = getuid();
 	int r, fd;
 
@@ -509,16 +505,6 @@ main(int argc, char *argv[])
 	if (nonzero(&s.sleep))
 		while (nanosleep(&s.sleep, &s.sleep) == -1 && errno == EINTR)
 			continue;
-	if (nonzero(&s.maxtime)) {
-		/* An interval timer survives exec; SIGALRM must kill. */
-		signal(SIGALRM, SIG_DFL);
-		memset(&it, 0, sizeof(it));
-		it.it_value.tv_sec = s.maxtime.tv_sec;
-		it.it_value.tv_usec = s.maxtime.tv_nsec / 1000;
-		if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
-			it.it_value.tv_usec = 1;
-		if (setitimer(ITIMER_REAL, &it, NULL) == -1)
-			err(LK_EXIT_OSERR, "setitimer");
-	}
+	child_alarm_after(&s.maxtime);
 	child_exec(s.cmd);
 }

@@ -1,3 +1,4 @@
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -19,6 +20,8 @@ static const int forwarded[] = {
 #define NFORWARDED	(sizeof(forwarded) / sizeof(forwarded[0]))
 
 static volatile sig_atomic_t pending[NFORWARDED];
+
+static struct itimerval max_time;	/* child_alarm_after(); 0: none */
 
 static void
 on_forwarded(int sig, siginfo_t *si, void *ctx)
@@ -43,15 +46,46 @@ on_child(int sig)
 	(void)sig;	/* only here to end sigsuspend() */
 }
 
+void
+child_alarm_after(const struct timespec *dur)
+{
+	memset(&max_time, 0, sizeof(max_time));
+	if (dur == NULL || (dur->tv_sec <= 0 && dur->tv_nsec <= 0))
+		return;
+	max_time.it_value.tv_sec = dur->tv_sec;
+	max_time.it_value.tv_usec = dur->tv_nsec / 1000;
+	if (max_time.it_value.tv_sec == 0 && max_time.it_value.tv_usec == 0)
+		max_time.it_value.tv_usec = 1;
+}
+
 /*
  * Exec argv; if that fails, say why and return the exit status for it.
- * Safe in a vfork child: it only calls what that child already may.
+ * With a max time, SIGALRM is first made able to end the command: its
+ * default action, unblocked, as the option asks for whatever the caller
+ * had (a caller that blocked or ignored it would otherwise switch the
+ * option off).  Safe in a vfork child: it only calls what that child
+ * already may.  No max time, no system call but the exec.
  */
 static int
 run(char *const argv[])
 {
+	struct sigaction sa;
+	sigset_t alrm;
 	int e;
 
+	if (max_time.it_value.tv_sec != 0 || max_time.it_value.tv_usec != 0) {
+		memset(&sa, 0, sizeof(sa));
+		sigemptyset(&sa.sa_mask);
+		sa.sa_handler = SIG_DFL;
+		sigemptyset(&alrm);
+		sigaddset(&alrm, SIGALRM);
+		if (sigaction(SIGALRM, &sa, NULL) == -1 ||
+		    sigprocmask(SIG_UNBLOCK, &alrm, NULL) == -1 ||
+		    setitimer(ITIMER_REAL, &max_time, NULL) == -1) {
+			warn("cannot set the command's timer");
+			return LK_EXIT_OSERR;
+		}
+	}
 	execvp(argv[0], argv);
 	e = errno;	/* warn() may change it */
 	warn("cannot run %s", *argv[0] != '\0' ? argv[0] : "''");
@@ -95,7 +129,7 @@ child_exec_helper(const char *prog, char *const argv[])
  * This is the waiter's path from getting the lock to starting the
  * command, so it makes as few system calls as it can: with SIGCHLD not
  * ignored, none here but vfork, and in the child the sigprocmask and the
- * exec, besides what started() and the closes need.
+ * exec, besides what started(), the closes and a max time need.
  * vfork and not fork: copying the page tables and faulting every touched
  * page back costs a fork about as much as the rest of lockdev's run.
  * Nor posix_spawn, though glibc's is a vfork too: its child visits every

@@ -9,6 +9,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <time.h>
 
 /*
  * Start argv (searching PATH) in a child, with the nclose descriptors in
@@ -27,6 +28,18 @@
  */
 int	child_run(char *const argv[], const int *closefds, size_t nclose,
 	    void (*started)(pid_t, void *), void *arg);
+
+/*
+ * What --max-time asks for: the commands child_run() and child_exec()
+ * start from now on get SIGALRM dur after they start (an interval timer,
+ * set just before the exec, which survives it), with SIGALRM's action the
+ * default and the signal unblocked in them, whatever the caller had, so
+ * that it ends them unless they catch it (status 142).  Every other
+ * signal keeps the caller's mask and action.  dur NULL or zero: none, as
+ * before any call.  Units: dur in seconds and nanoseconds, rounded down
+ * to microseconds, at least one.
+ */
+void	child_alarm_after(const struct timespec *dur);
 
 /* Exec argv in place; on failure print why and exit exit_for_exec(). */
 void	child_exec(char *const argv[]) __attribute__((noreturn));

@@ -14,6 +14,7 @@ static timer_t	alarm_timer;
 static bool	alarm_timer_set;
 static bool	alarm_handled;	/* on_alarm() installed */
 static struct sigaction alarm_was;	/* the caller's: default or ignored */
+static bool	alarm_unblocked;	/* the caller had SIGALRM blocked */
 
 void
 deadline_start(struct deadline *d, const struct timespec *dur)
@@ -83,6 +84,7 @@ deadline_alarm_arm(const struct deadline *d)
 	struct sigaction sa;
 	struct sigevent sev;
 	struct itimerspec its;
+	sigset_t alrm, was;
 
 	/* No deadline, no alarm: SIGALRM keeps its default, as for flock(1). */
 	if (d == NULL || d->inf)
@@ -94,6 +96,17 @@ deadline_alarm_arm(const struct deadline *d)
 	if (sigaction(SIGALRM, &sa, &alarm_was) == -1)
 		return -1;
 	alarm_handled = true;
+	/*
+	 * Cron, Python's subprocess and CI runners may start us with SIGALRM
+	 * blocked: the timer's signal would then stay pending and the wait
+	 * never end.  Unblock it for the wait (the handler is in first, so a
+	 * SIGALRM already pending only interrupts); disarm blocks it again.
+	 */
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	if (sigprocmask(SIG_UNBLOCK, &alrm, &was) == -1)
+		return -1;
+	alarm_unblocked = sigismember(&was, SIGALRM) == 1;
 
 	memset(&sev, 0, sizeof(sev));
 	sev.sigev_notify = SIGEV_SIGNAL;
@@ -112,6 +125,7 @@ void
 deadline_alarm_disarm(void)
 {
 	struct sigaction sa;
+	sigset_t alrm;
 
 	if (alarm_timer_set) {
 		timer_delete(alarm_timer);
@@ -122,13 +136,19 @@ deadline_alarm_disarm(void)
 	alarm_handled = false;
 	/*
 	 * Setting SIG_IGN discards a pending SIGALRM (POSIX); then the
-	 * caller's action again, so that one who ignored SIGALRM still does
-	 * in the command.
+	 * caller's mask and action again, so that one who blocked or ignored
+	 * SIGALRM still does in the command.
 	 */
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGALRM, &sa, NULL);
+	if (alarm_unblocked) {
+		sigemptyset(&alrm);
+		sigaddset(&alrm, SIGALRM);
+		sigprocmask(SIG_BLOCK, &alrm, NULL);
+		alarm_unblocked = false;
+	}
 	if (alarm_was.sa_handler != SIG_IGN)
 		sigaction(SIGALRM, &alarm_was, NULL);
 }

@@ -24,16 +24,18 @@ double	elapsed_since(const struct timespec *start);
 /*
  * Interrupt blocking calls once the deadline passes.  For a finite
  * deadline, deadline_alarm_arm() installs a SIGALRM handler without
- * SA_RESTART and a POSIX timer that fires at the deadline and every few
- * milliseconds after it; with none (NULL or infinite) it does nothing, and
- * SIGALRM keeps its default.  A blocking call then fails with EINTR; the
+ * SA_RESTART, unblocks SIGALRM if the caller had it blocked (as cron or
+ * Python's subprocess may start us), and starts a POSIX timer that fires
+ * at the deadline and every few milliseconds after it; with none (NULL or
+ * infinite) it does nothing, and SIGALRM keeps its default.  A blocking call then fails with EINTR; the
  * caller checks deadline_passed() and retries when it is false, so a stray
  * SIGALRM sent from outside never ends a wait early.  The timer repeats so
  * that a tick landing between the caller's check and its blocking call
  * cannot turn into an endless wait: the next tick interrupts that call.
  * deadline_alarm_disarm() deletes the timer, discards a pending SIGALRM and
- * puts back the action the caller had (default, or ignored), if arm
- * installed them, so nothing reaches an exec'd command.
+ * puts back the caller's mask and action (default, or ignored), if arm
+ * changed them, so nothing reaches an exec'd command and it starts with
+ * SIGALRM as the caller had it.
  * Returns 0, or -1 with errno set.
  */
 int	deadline_alarm_arm(const struct deadline *);

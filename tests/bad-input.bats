@@ -83,8 +83,13 @@ bad() {
 	bad 64 "incompatible" flockrun -F -o f true
 	bad 64 "--remove needs" flockrun --remove -F f true
 	bad 64 "--test takes no command" flockrun --test f true
-	bad 64 "--test neither waits nor runs a command: -w, -o and -F do not apply" flockrun --test -w 5 f
+	bad 64 "--test neither waits nor runs a command: -w, -o, -F and --max-time do not apply" flockrun --test -w 5 f
 	bad 64 "--test neither waits" flockrun --test -F f
+	bad 64 "--test neither waits" flockrun --test --max-time 5 f
+	bad 64 "^flockrun: --max-time needs a command$" flockrun --max-time 5 9 9<f
+	bad 64 "invalid max-time 'abc'" flockrun --max-time abc f true
+	bad 64 "invalid max-time 'inf'" flockrun --max-time inf f true
+	bad 64 "invalid max-time '-1'" flockrun --max-time -1 f true
 	bad 64 "POSIX lock on a descriptor" flockrun --fcntl=posix 0
 	also=()
 	for i in $(seq 64); do also+=(--also "x$i"); done

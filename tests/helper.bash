@@ -43,6 +43,35 @@ sig_ignored() {
 		exec grep SigIgn /proc/self/status' sh "$@"
 }
 
+# as_caller [-t SECS] blocked|ignored SIGS CMD...: run CMD with the
+# signals SIGS (names without SIG, comma-separated: ALRM,CHLD) blocked or
+# ignored, as cron, nohup, Python's subprocess (pthread_sigmask, then
+# exec) or a CI runner may start it; with -t, killed after SECS seconds
+# (with SIGKILL, as CMD may block SIGTERM: status 137).  CMD replaces the
+# perl that sets the state (its pid is the process's), and that perl is
+# the child of "as_caller &" if the function is run in the background.
+# Perl, whose POSIX module is in perl-base, present on every Debian
+# system.
+as_caller() {
+	local bound=()
+	if [ "$1" = -t ]; then
+		bound=(timeout -s KILL "$2")
+		shift 2
+	fi
+	"${bound[@]}" perl -MPOSIX -e '
+		my ($how, @sigs) = (shift, split /,/, shift);
+		if ($how eq "blocked") {
+			my $set = POSIX::SigSet->new(map { POSIX->can("SIG$_")->() } @sigs);
+			sigprocmask(SIG_BLOCK, $set) or die "sigprocmask: $!\n";
+		} elsif ($how eq "ignored") {
+			$SIG{$_} = "IGNORE" for @sigs;
+		} else {
+			die "as_caller: blocked or ignored, not $how\n";
+		}
+		exec { $ARGV[0] } @ARGV or die "cannot run $ARGV[0]: $!\n";
+	' "$@"
+}
+
 # need_ns WHAT PROBE...: skip the test unless this process may make the
 # namespace WHAT, by running PROBE, which makes one and uses it as the
 # test will: root is not enough in a container without CAP_SYS_ADMIN
