@@ -114,23 +114,34 @@ fail(const char *fmt, ...)
 	exit(exit_for_lockdev(e));
 }
 
+/*
+ * For -v: who owns the lock files, in one form before a wait (end
+ * "; waiting") and after a conflict or a timeout (end "").
+ */
+static void
+say_owner(const struct devlock *dl, pid_t owner, const char *end)
+{
+	char comm[32], whose[48];
+
+	if (owner > 0) {
+		holder_comm(owner, comm, sizeof(comm));
+		warnx("%s: locked by pid %d (%s)%s%s", dl->dev, (int)owner, comm,
+		    holder_whose(holder_uid(owner), whose, sizeof(whose)), end);
+	} else
+		warnx("%s: being locked by another program%s", dl->dev, end);
+}
+
 /* Locked by someone else: the pid on stdout (unless -q), status 1. */
 static int
 held(const struct devlock *dl, pid_t owner, bool quiet, bool verbose)
 {
-	char comm[32], whose[48];
-
 	if (!quiet && owner > 0) {
 		printf("%d\n", (int)owner);
 		if (fflush(stdout) != 0)
 			err(LK_EXIT_OSERR, "stdout");
 	}
-	if (verbose && owner > 0) {
-		holder_comm(owner, comm, sizeof(comm));
-		warnx("%s: locked by pid %d (%s)%s", dl->dev, (int)owner, comm,
-		    holder_whose(holder_uid(owner), whose, sizeof(whose)));
-	} else if (verbose)
-		warnx("%s: being locked by another program", dl->dev);
+	if (verbose)
+		say_owner(dl, owner, "");
 	return LK_EXIT_CONFLICT;
 }
 
@@ -139,21 +150,21 @@ static int
 take(struct devlock *dl, pid_t pid, const struct deadline *d, pid_t *owner,
     bool verbose)
 {
-	char whose[48];
 	int r;
 
 	r = devlock_lock(dl, pid, owner);
 	if (r != DEVLOCK_HELD || d == NULL)
 		return r;
 	if (verbose)
-		warnx("%s: locked by pid %d%s; waiting", dl->dev, (int)*owner,
-		    holder_whose(holder_uid(*owner), whose, sizeof(whose)));
+		say_owner(dl, *owner, "; waiting");
 	return devlock_wait(dl, pid, d, owner);
 }
 
 /*
  * flock the device node, waiting until the deadline if there is one: 0,
- * 1 if another holds it, -1 on failure (already reported).
+ * 1 if another holds it, -1 on failure (already reported).  With verbose,
+ * the holders are named, by the device's name, before a wait and on a
+ * conflict or timeout.  A free device takes one flock and no timer.
  */
 static int
 flock_device(const struct devlock *dl, int fd, const struct deadline *d,
@@ -165,10 +176,12 @@ flock_device(const struct devlock *dl, int fd, const struct deadline *d,
 
 	filelock_use_fd(&fl, fd);
 	r = filelock_acquire(&fl, 1, &req, d, true, false, &status);
+	if (r == FL_CONFLICT && verbose)
+		filelock_say_holders(&fl, &req, dl->dev, d != NULL);
 	if (r == FL_CONFLICT && d != NULL) {
-		if (verbose)
-			warnx("%s: in use (flock); waiting", dl->dev);
 		r = filelock_acquire(&fl, 1, &req, d, false, false, &status);
+		if (r == FL_TIMEOUT && verbose)
+			filelock_say_holders(&fl, &req, dl->dev, false);
 	}
 	return r == 0 ? 0 : r == FL_ERROR ? -1 : 1;
 }

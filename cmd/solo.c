@@ -390,8 +390,9 @@ lock_setup(struct lock *l, const struct solo *s, uid_t uid)
 	}
 }
 
+/* Who holds the lock, one line ending in end: the same before a wait. */
 static void
-say_held(FILE *fp, struct lock *l)
+say_held(FILE *fp, struct lock *l, const char *end)
 {
 	char comm[32], whose[48];
 	pid_t pid;
@@ -400,11 +401,12 @@ say_held(FILE *fp, struct lock *l)
 	pid = l->private ? privlock_holder(&l->pl, comm, sizeof(comm), &uid) :
 	    socklock_holder(&l->sl, comm, sizeof(comm), &uid);
 	if (pid > 0)
-		fprintf(fp, "%s is held by pid %d (%s)%s\n", lock_name(l),
-		    (int)pid, comm, holder_whose(uid, whose, sizeof(whose)));
+		fprintf(fp, "%s is held by pid %d (%s)%s%s\n", lock_name(l),
+		    (int)pid, comm, holder_whose(uid, whose, sizeof(whose)),
+		    end);
 	else
-		fprintf(fp, "%s is held by another process%s\n",
-		    lock_name(l), holder_whose(uid, whose, sizeof(whose)));
+		fprintf(fp, "%s is held by another process%s%s\n",
+		    lock_name(l), holder_whose(uid, whose, sizeof(whose)), end);
 }
 
 /* --verbose, for root: a lock any user could take first. */
@@ -470,15 +472,15 @@ main(int argc, char *argv[])
 		if (r == 0)
 			return LK_EXIT_OK;
 		if (!s.quiet)
-			say_held(stdout, &l);
+			say_held(stdout, &l, "");
 		return fflush(stdout) == 0 ? s.conflict : LK_EXIT_OSERR;
 	}
 
 	r = lock_try(&l, NULL);
 	if (r == 1 && s.have_wait) {
 		if (s.verbose) {
-			fprintf(stderr, "%s: waiting: ", getprogname());
-			say_held(stderr, &l);
+			fprintf(stderr, "%s: ", getprogname());
+			say_held(stderr, &l, "; waiting");
 		}
 		deadline_start(&dl, &s.wait);
 		r = lock_try(&l, &dl);
@@ -488,7 +490,7 @@ main(int argc, char *argv[])
 	if (r == 1) {
 		if (!s.quiet) {
 			fprintf(stderr, "%s: ", getprogname());
-			say_held(stderr, &l);
+			say_held(stderr, &l, "");
 		}
 		return s.conflict;
 	}

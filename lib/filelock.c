@@ -214,34 +214,45 @@ lock_failed(const struct filelock *f, const struct lockreq *r, int e)
 	    (f->oflags & O_ACCMODE) == O_RDONLY)
 		warnx("%s: cannot take an exclusive fcntl lock: "
 		    "needs write access", n);
+	/*
+	 * NFS emulates flock with fcntl locks and refuses an exclusive one
+	 * on a read-only descriptor (EBADF).  A file is reopened read-write
+	 * (take_one()); an inherited descriptor cannot be.
+	 */
+	else if (e == EBADF && !r->shared &&
+	    (f->oflags & O_ACCMODE) == O_RDONLY)
+		warnx("%s: cannot take an exclusive lock: %s", n,
+		    f->path == NULL ? "the descriptor must be open for writing" :
+		    "needs write access");
 	else
 		warnx("%s: cannot lock: %s", n, strerror(e));
 	return exit_for_lock(e);
 }
 
-static void
-say_holders(struct filelock *f, const struct lockreq *r)
+void
+filelock_say_holders(struct filelock *f, const struct lockreq *r,
+    const char *label, bool waiting)
 {
 	struct holder h[MAXHOLDERS];
 	char buf[32], whose[48];
+	const char *end = waiting ? "; waiting" : "";
 	int i, n;
 
+	if (label == NULL)
+		label = name(f, buf, sizeof(buf));
 	n = filelock_test(f, r, h, MAXHOLDERS);
 	for (i = 0; i < n; i++)
 		if (h[i].pid > 0)
-			warnx("%s: held by pid %d (%s)%s, %s %s; waiting",
-			    name(f, buf, sizeof(buf)), (int)h[i].pid,
-			    h[i].comm, holder_whose(h[i].uid, whose,
-			    sizeof(whose)), lock_kind_name(h[i].kind),
-			    h[i].exclusive ? "exclusive" : "shared");
+			warnx("%s: held by pid %d (%s)%s, %s %s%s", label,
+			    (int)h[i].pid, h[i].comm, holder_whose(h[i].uid,
+			    whose, sizeof(whose)), lock_kind_name(h[i].kind),
+			    h[i].exclusive ? "exclusive" : "shared", end);
 		else
-			warnx("%s: held by another process, %s %s; waiting",
-			    name(f, buf, sizeof(buf)),
+			warnx("%s: held by another process, %s %s%s", label,
 			    lock_kind_name(h[i].kind),
-			    h[i].exclusive ? "exclusive" : "shared");
+			    h[i].exclusive ? "exclusive" : "shared", end);
 	if (n <= 0)
-		warnx("%s: held by another process; waiting",
-		    name(f, buf, sizeof(buf)));
+		warnx("%s: held by another process%s", label, end);
 }
 
 /*
@@ -288,7 +299,7 @@ take_one(struct filelock *f, const struct lockreq *r,
 			*status = lock_failed(f, r, errno);
 			return FL_ERROR;
 		}
-		say_holders(f, r);
+		filelock_say_holders(f, r, NULL, true);
 	}
 	for (;;) {
 		/*
@@ -296,15 +307,21 @@ take_one(struct filelock *f, const struct lockreq *r,
 		 * alarm fires between this check and the call, its next tick
 		 * interrupts the call (see deadline_alarm_arm()).
 		 */
-		if (block && deadline_passed(d))
+		if (block && deadline_passed(d)) {
+			if (verbose)
+				filelock_say_holders(f, r, NULL, false);
 			return FL_TIMEOUT;
+		}
 		if (lock_call(f, r, type, block) == 0)
 			return 0;
 		e = errno;
 		if (e == EINTR)
 			continue;	/* timeout or stray signal: see above */
-		if (is_conflict(e) && !block)
+		if (is_conflict(e) && !block) {
+			if (verbose)
+				filelock_say_holders(f, r, NULL, false);
 			return FL_CONFLICT;
+		}
 		/*
 		 * NFSv4 emulates flock with fcntl, which wants write access
 		 * for an exclusive lock: reopen read-write, as flock(1) does.

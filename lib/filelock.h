@@ -58,12 +58,24 @@ void	filelock_use_fd(struct filelock *, int fd);
  * listed are marked alias and not locked twice (two flock or OFD locks on
  * one file from separate opens would conflict with each other).  Waits
  * until the deadline unless nonblock; a conflict or timeout leaves nothing
- * locked.  If verbose, names the holder on stderr before waiting.  Returns
+ * locked.  If verbose, names the holders on stderr, one line each, before
+ * waiting and on a conflict or timeout.  Returns
  * 0, FL_CONFLICT, FL_TIMEOUT, or FL_ERROR after printing the cause (its
  * exit status is then in *status).
  */
 int	filelock_acquire(struct filelock *, size_t n, const struct lockreq *,
 	    const struct deadline *, bool nonblock, bool verbose, int *status);
+
+/*
+ * For --verbose: name on stderr, one line each, the holders of what the
+ * request conflicts with on f, as "LABEL: held by pid N (COMM), KIND MODE"
+ * (KIND and MODE as lock_kind_name() and /proc/locks give them), "held by
+ * another process" where the pid is not known, followed by "; waiting" if
+ * waiting: the same form before a wait as after a conflict or timeout.
+ * label NULL: f's path, or "fd N".
+ */
+void	filelock_say_holders(struct filelock *, const struct lockreq *,
+	    const char *label, bool waiting);
 
 /* Release every lock fl[0..n) holds; the descriptors stay open. */
 void	filelock_release(struct filelock *, size_t n, const struct lockreq *);

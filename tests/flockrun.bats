@@ -45,6 +45,45 @@ load helper
 	release
 }
 
+# holders_then LAST PATTERN: stderr (from run --separate-stderr) is one
+# or more lines naming a holder, flockrun or its command (both have the
+# descriptor), each matching "f: held by pid N (COMM), PATTERN", then the
+# line LAST.
+holders_then() {
+	local last=$1 pat=$2 i n=${#stderr_lines[@]}
+	[ "$n" -ge 2 ] || fail "no holder named: $stderr"
+	for ((i = 0; i < n - 1; i++)); do
+		[[ ${stderr_lines[i]} =~ ^flockrun:\ f:\ held\ by\ pid\ ($HOLDER|$HELD)\ \((flockrun|sh)\),\ $pat$ ]] ||
+			fail "not a holder: ${stderr_lines[i]}"
+	done
+	assert_equal "${stderr_lines[n - 1]}" "$last"
+}
+
+@test "--verbose names the holders on a conflict: -n, -w 0, a timeout" {
+	hold flockrun f
+	run -1 --separate-stderr flockrun -n --verbose f touch ran
+	holders_then "flockrun: failed to get lock" "flock exclusive"
+	run -1 --separate-stderr flockrun -w 0 --verbose f touch ran
+	holders_then "flockrun: failed to get lock" "flock exclusive"
+	# Before the wait as after it, but for "; waiting".
+	run -1 --separate-stderr flockrun -w 0.1 --verbose f touch ran
+	holders_then "flockrun: timeout while waiting to get lock" \
+	    "flock exclusive(; waiting)?"
+	[[ ${stderr_lines[0]} == *"; waiting" ]]
+	[[ ${stderr_lines[-2]} != *"; waiting" ]]
+	run -1 --separate-stderr flockrun -n --verbose --also g f touch ran
+	holders_then "flockrun: failed to get lock" "flock exclusive"
+	assert_output ''
+	assert_file_not_exists ran
+	release
+	hold flockrun --fcntl=posix f
+	run -1 --separate-stderr flockrun -n --verbose -s --fcntl=posix f true
+	# A POSIX lock belongs to the process that took it: flockrun.
+	assert_equal "$stderr" "flockrun: f: held by pid $HOLDER (flockrun), posix exclusive
+flockrun: failed to get lock"
+	release
+}
+
 # waiter_gets_lock [OPTION...]: a flockrun waiting with OPTION... says
 # whom it waits for, and runs its command once the holder lets go.
 waiter_gets_lock() {
@@ -468,4 +507,14 @@ contend() {
 	assert_output 1
 	run -0 preload FAILLOCK=nfs flock f true	# as flock(1) does
 	run -65 preload FAILLOCK=nfs flockrun 9 9<f	# a descriptor cannot be reopened
+}
+
+@test "NFSv4 flock on a read-only descriptor (EBADF): the fd form says it must be writable" {
+	touch f
+	run -65 --separate-stderr preload FAILLOCK=nfs flockrun 9 9<f
+	assert_equal "$stderr" "flockrun: fd 9: cannot take an exclusive lock: the descriptor must be open for writing"
+	run -65 --separate-stderr preload FAILLOCK=nfs flockrun --fd 9 touch ran 9<f
+	assert_equal "$stderr" "flockrun: fd 9: cannot take an exclusive lock: the descriptor must be open for writing"
+	assert_file_not_exists ran
+	run -0 preload FAILLOCK=nfs flockrun 9 9<>f	# open for writing: locks
 }

@@ -406,13 +406,27 @@ lockdev: LK.000.001.003: absent"
 	assert_equal "$(ls locks | wc -l)" 0
 }
 
+@test "-v names the owner on a conflict: no wait, and a timeout as before the wait" {
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	for args in "-l" "/dev/null touch ran"; do
+		# shellcheck disable=SC2086 # args are words
+		set -- $args
+		run -1 --separate-stderr lockdev -v -q "$1" /dev/null "${@:2}"
+		assert_equal "$stderr" "lockdev: /dev/null: locked by pid $OWNER (sleep)"
+		run -1 --separate-stderr lockdev -v -q -w 0.1 "$1" /dev/null "${@:2}"
+		assert_equal "$stderr" "lockdev: /dev/null: locked by pid $OWNER (sleep); waiting
+lockdev: /dev/null: locked by pid $OWNER (sleep)"
+	done
+	assert_file_not_exists ran
+}
+
 @test "-w waits for the lock to be removed" {
 	run -0 lockdev -l -p "$OWNER" /dev/null
 	fifo err
 	lockdev -v -w 10 /dev/null sh -c 'echo ran > out' 2>&"$fd_err" 3>&- &
 	waiter=$!
 	read -r -t 10 line <&"$fd_err"
-	assert_equal "$line" "lockdev: /dev/null: locked by pid $OWNER; waiting"
+	assert_equal "$line" "lockdev: /dev/null: locked by pid $OWNER (sleep); waiting"
 	assert_file_not_exists out
 	run -0 lockdev -u -p "$OWNER" /dev/null
 	wait "$waiter"
@@ -637,11 +651,29 @@ lockdev: LK.000.001.003: absent"
 	assert_output "lockdev: /dev/null: in use (flock)"
 	assert_file_not_exists ran
 	assert_equal "$(ls locks | wc -l)" 0
+	# -v names the holders, flock or its command, as before a wait.
+	for w in "" "-w 0.1"; do
+		# shellcheck disable=SC2086 # w is words
+		run -1 --separate-stderr lockdev -v $w /dev/null touch ran
+		n=${#stderr_lines[@]}
+		[ "$n" -ge 2 ] || fail "no holder named: $stderr"
+		for ((i = 0; i < n - 1; i++)); do
+			[[ ${stderr_lines[i]} =~ ^lockdev:\ /dev/null:\ held\ by\ pid\ ($HOLDER|$HELD)\ \((flock|sh)\),\ flock\ exclusive(\;\ waiting)?$ ]] ||
+				fail "not a holder: ${stderr_lines[i]}"
+		done
+		[[ ${stderr_lines[n - 2]} != *waiting ]]
+		assert_equal "${stderr_lines[n - 1]}" "lockdev: /dev/null: in use (flock)"
+	done
+	assert_file_not_exists ran
+	assert_equal "$(ls locks | wc -l)" 0
 	fifo err
 	lockdev -v -w 10 /dev/null touch ran 2>&"$fd_err" 3>&- &
 	waiter=$!
 	read -r -t 10 line <&"$fd_err"
-	assert_equal "$line" "lockdev: /dev/null: in use (flock); waiting"
+	# The first holder named: flock or its command (both have the
+	# descriptor), whichever pid /proc lists first.
+	[[ $line =~ ^lockdev:\ /dev/null:\ held\ by\ pid\ ($HOLDER|$HELD)\ \((flock|sh)\),\ flock\ exclusive\;\ waiting$ ]] ||
+		fail "not the holder: $line"
 	release
 	wait "$waiter"
 	assert_file_exists ran

@@ -34,6 +34,21 @@ uid_addr() {
 	release
 }
 
+@test "-v names the holder on a conflict and a timeout, as before a wait" {
+	hold solo "$P"
+	run -1 --separate-stderr solo -v "$P" true
+	assert_equal "$stderr" "solo: $ADDR:$P is held by pid $HELD (sh)"
+	run -1 --separate-stderr solo -v -w 0.1 "$P" true
+	assert_equal "$stderr" "solo: $ADDR:$P is held by pid $HELD (sh); waiting
+solo: $ADDR:$P is held by pid $HELD (sh)"
+	release
+	hold solo -U "t$P"
+	run -1 --separate-stderr solo -v -w 0.1 -U "t$P" true
+	assert_equal "$stderr" "solo: @solo/$(id -u)/t$P is held by pid $HELD (sh); waiting
+solo: @solo/$(id -u)/t$P is held by pid $HELD (sh)"
+	release
+}
+
 @test "-E sets the conflict status; -q says nothing" {
 	hold solo "$P"
 	run -9 solo -E 9 "$P" true
@@ -87,7 +102,7 @@ uid_addr() {
 	solo -v -w 10 "$P" sh -c 'date +%s%N > started' 2>&"$fd_err" 3>&- &
 	waiter=$!
 	read -r -t 10 line <&"$fd_err"
-	assert_equal "$line" "solo: waiting: $ADDR:$P is held by pid $HELD (sh)"
+	assert_equal "$line" "solo: $ADDR:$P is held by pid $HELD (sh); waiting"
 	assert_file_not_exists started
 	release
 	gone=$(date +%s%N)
