@@ -122,6 +122,9 @@ int filelock_test(struct filelock *f, const struct lockreq *r,
 { (void)f; (void)r; (void)h; (void)max; ACT; }
 void filelock_remove(struct filelock *f, size_t n, const struct lockreq *r)
 { (void)f; (void)n; (void)r; ACT; }
+void filelock_say_holders(struct filelock *f, const struct lockreq *r,
+    const char *l, bool w)
+{ (void)f; (void)r; (void)l; (void)w; ACT; }
 int socklock_tcp(struct socklock *s, const char *a, uid_t u, int p,
     const char **e)
 { (void)s; (void)a; (void)u; (void)p; (void)e; ACT; }
@@ -169,6 +172,7 @@ int child_run(char *const argv[], const int *c, size_t n,
 void child_exec(char *const argv[]) { (void)argv; ACT; }
 void child_exec_helper(const char *p, char *const argv[])
 { (void)p; (void)argv; ACT; }
+void child_alarm_after(const struct timespec *d) { (void)d; ACT; }
 void holder_comm(pid_t p, char *c, size_t n) { (void)p; (void)c; (void)n; ACT; }
 void holder_print(FILE *fp, const struct holder *h) { (void)fp; (void)h; ACT; }
 uid_t holder_uid(pid_t p) { (void)p; ACT; }
