@@ -104,19 +104,20 @@ _flockrun_module()
 		return
 		;;
 	-w | --wait | --timeout | -E | --conflict-exit-code | --start | \
-		--length | --fd)
+		--length | --max-time | --fd)
 		return
 		;;
 	esac
 	$split && return
 
-	_lockkit_operand wE '|--wait|--timeout|--conflict-exit-code|--start|--length|--fd|--also|'
+	_lockkit_operand wE '|--wait|--timeout|--conflict-exit-code|--start|--length|--max-time|--fd|--also|'
 	if ((op == cword)); then
 		if [[ $cur == -* ]]; then
 			_lockkit_options --shared --exclusive --unlock --nonblock \
 			    --nb --wait --timeout --conflict-exit-code --close \
-			    --no-fork --fcntl --fcntl= --start --length --fd \
-			    --also --remove --test --verbose --help --version
+			    --no-fork --fcntl --fcntl= --start --length \
+			    --max-time --fd --also --remove --test --verbose \
+			    --help --version
 		elif _lockkit_given --fd; then
 			_lockkit_command "$op"
 		else

@@ -89,7 +89,7 @@ comp() {
 
 @test "completion: durations, numbers and addresses are left free" {
 	for line in 'flockrun -w ' 'flockrun --timeout ' 'flockrun --start ' \
-	    'flockrun -E ' 'solo --wait ' 'solo --max-time ' 'solo -a ' \
+	    'flockrun -E ' 'flockrun --max-time ' 'solo --wait ' 'solo --max-time ' 'solo -a ' \
 	    'lockdev -w ' 'solo 80' 'solo -w 5 80'; do
 		run -0 comp "$line"
 		assert_output ''
@@ -102,6 +102,8 @@ comp() {
 	run -0 comp 'flockrun --also a'
 	assert_output $'adir\nalpha'
 	run -0 comp 'flockrun -n -w 5 --fcntl=ofd --also alpha a'
+	assert_output $'adir\nalpha'
+	run -0 comp 'flockrun --max-time 60 a'
 	assert_output $'adir\nalpha'
 }
 
