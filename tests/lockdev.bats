@@ -408,15 +408,17 @@ lockdev: LK.000.001.003: absent"
 
 @test "-v names the owner on a conflict: no wait, and a timeout as before the wait" {
 	run -0 lockdev -l -p "$OWNER" /dev/null
-	for args in "-l" "/dev/null touch ran"; do
-		# shellcheck disable=SC2086 # args are words
-		set -- $args
-		run -1 --separate-stderr lockdev -v -q "$1" /dev/null "${@:2}"
-		assert_equal "$stderr" "lockdev: /dev/null: locked by pid $OWNER (sleep)"
-		run -1 --separate-stderr lockdev -v -q -w 0.1 "$1" /dev/null "${@:2}"
-		assert_equal "$stderr" "lockdev: /dev/null: locked by pid $OWNER (sleep); waiting
-lockdev: /dev/null: locked by pid $OWNER (sleep)"
-	done
+	said="lockdev: /dev/null: locked by pid $OWNER (sleep)"
+	run -1 --separate-stderr lockdev -v -q -l /dev/null
+	assert_equal "$stderr" "$said"
+	run -1 --separate-stderr lockdev -v -q /dev/null touch ran
+	assert_equal "$stderr" "$said"
+	run -1 --separate-stderr lockdev -v -q -w 0.1 -l /dev/null
+	assert_equal "$stderr" "$said; waiting
+$said"
+	run -1 --separate-stderr lockdev -v -q -w 0.1 /dev/null touch ran
+	assert_equal "$stderr" "$said; waiting
+$said"
 	assert_file_not_exists ran
 }
 

@@ -44,7 +44,8 @@ SQUAT='$^F = 255; my $n = shift;
 	run -1 solo --test -a 127.0.0.1 "$P"
 	assert_output "127.0.0.1:$P is held by pid $HELD (sh) of another user (uid 65534)"
 	run -1 --separate-stderr solo -v -w 0.1 -a 127.0.0.1 "$P" true
-	assert_equal "${stderr_lines[0]}" "solo: waiting: 127.0.0.1:$P is held by pid $HELD (sh) of another user (uid 65534)"
+	assert_equal "$stderr" "solo: 127.0.0.1:$P is held by pid $HELD (sh) of another user (uid 65534); waiting
+solo: 127.0.0.1:$P is held by pid $HELD (sh) of another user (uid 65534)"
 	release
 }
 
@@ -72,6 +73,8 @@ SQUAT='$^F = 255; my $n = shift;
 	assert_output "$HELD sh flock exclusive 0-EOF of another user (uid 65534)"
 	run -1 --separate-stderr flockrun --verbose -w 0.1 "$PUB/f" true
 	assert_equal "${stderr_lines[0]}" "flockrun: $PUB/f: held by pid $HELD (sh) of another user (uid 65534), flock exclusive; waiting"
+	# The same line, but for "; waiting", when the time is up.
+	assert_equal "${stderr_lines[1]}" "flockrun: $PUB/f: held by pid $HELD (sh) of another user (uid 65534), flock exclusive"
 	release
 	run -0 flockrun --test "$PUB/f"
 }
@@ -85,7 +88,8 @@ SQUAT='$^F = 255; my $n = shift;
 	assert_output "$HELD"
 	assert_equal "$stderr" "lockdev: /dev/null: locked by pid $HELD (sh) of another user (uid 65534)"
 	run -1 --separate-stderr lockdev -v -l -w 0.1 /dev/null
-	assert_equal "${stderr_lines[0]}" "lockdev: /dev/null: locked by pid $HELD of another user (uid 65534); waiting"
+	assert_equal "$stderr" "lockdev: /dev/null: locked by pid $HELD (sh) of another user (uid 65534); waiting
+lockdev: /dev/null: locked by pid $HELD (sh) of another user (uid 65534)"
 	release
 }
 

@@ -66,8 +66,12 @@ sig_line() {
 		hold solo "$P"
 		times_out "$state" solo -q -w 0.3 "$P" touch ran
 		release
-		hold solo -U "t$P"
-		times_out "$state" solo -q -w 0.3 -U "t$P" touch ran
+		hold solo --abstract -U "t$P"
+		times_out "$state" solo -q -w 0.3 --abstract -U "t$P" touch ran
+		release
+		# A private name waits in flock(2), with a timer.
+		hold solo --dir "$T/p" -U t
+		times_out "$state" solo -q -w 0.3 --dir "$T/p" -U t touch ran
 		release
 	done
 }
@@ -88,7 +92,7 @@ sig_line() {
 @test "--max-time ends the command though the caller blocked or ignored SIGALRM" {
 	for state in $STATES; do
 		run -142 as_caller -t 20 "$state" ALRM solo --max-time 0.2 "$P" sleep 10
-		run -142 as_caller -t 20 "$state" ALRM solo --max-time 0.2 -U "t$P" sleep 10
+		run -142 as_caller -t 20 "$state" ALRM solo --max-time 0.2 --dir "$T/p" -U t sleep 10
 		run -142 as_caller -t 20 "$state" ALRM solo -port="$P" -timeout=0.2 sleep 10
 		run -142 as_caller -t 20 "$state" ALRM flockrun --max-time 0.2 f sleep 10
 		run -142 as_caller -t 20 "$state" ALRM flockrun -F --max-time 0.2 f sleep 10
@@ -107,8 +111,18 @@ sig_line() {
 		done
 		run -0 as_caller "$state" "$ALL" solo "$P" grep "${want%%:*}" /proc/self/status
 		assert_output "$want"
-		run -0 as_caller "$state" "$ALL" solo -w 5 -U "t$P" grep "${want%%:*}" /proc/self/status
+		run -0 as_caller "$state" "$ALL" solo -w 5 --abstract -U "t$P" grep "${want%%:*}" /proc/self/status
 		assert_output "$want"
+		# Waiting for a private name arms the timer: all of it undone.
+		hold solo --dir "$T/p" -U t
+		fifo err
+		as_caller "$state" "$ALL" solo -v -w 10 --dir "$T/p" -U t grep "${want%%:*}" /proc/self/status > out 2>&"$fd_err" 3>&- &
+		waiter=$!
+		read -r -t 10 line <&"$fd_err"
+		[[ $line == *"; waiting" ]] || fail "not waiting: $line"
+		release
+		wait "$waiter"
+		assert_equal "$(cat out)" "$want"
 		# -w: the device's flock is everyone's; others may hold it a moment.
 		run -0 as_caller "$state" "$ALL" lockdev -w 10 /dev/null grep "${want%%:*}" /proc/self/status
 		assert_output "$want"

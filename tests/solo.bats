@@ -42,10 +42,15 @@ uid_addr() {
 	assert_equal "$stderr" "solo: $ADDR:$P is held by pid $HELD (sh); waiting
 solo: $ADDR:$P is held by pid $HELD (sh)"
 	release
-	hold solo -U "t$P"
-	run -1 --separate-stderr solo -v -w 0.1 -U "t$P" true
+	hold solo --abstract -U "t$P"
+	run -1 --separate-stderr solo -v -w 0.1 --abstract -U "t$P" true
 	assert_equal "$stderr" "solo: @solo/$(id -u)/t$P is held by pid $HELD (sh); waiting
 solo: @solo/$(id -u)/t$P is held by pid $HELD (sh)"
+	release
+	hold solo --dir "$T/p" -U t
+	run -1 --separate-stderr solo -v -w 0.1 --dir "$T/p" -U t true
+	assert_equal "$stderr" "solo: $T/p/t is held by pid $HELD (sh); waiting
+solo: $T/p/t is held by pid $HELD (sh)"
 	release
 }
 
