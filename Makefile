@@ -37,6 +37,11 @@ BSD_CFLAGS  = $(shell $(PKG_CONFIG) --cflags libbsd-overlay 2>/dev/null)
 BSD_LIBS    = -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs --static \
               libbsd-overlay 2>/dev/null) -Wl,-Bdynamic
 
+# json-c writes --json's output.  Only its headers are used at build
+# time: lib/report.c loads the library with dlopen when JSON is asked
+# for, so no other run pays for it (see report.c for the measurement).
+JSON_CFLAGS = $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
+
 # STATIC=1 links the tools as static PIEs: no dynamic loader at start,
 # about a fifth off each run (see BENCHMARKS.md), at the price of
 # rebuilding for every libc security update.  Off by default.
@@ -65,7 +70,7 @@ ALL_CFLAGS  = $(WARNFLAGS) $(CFLAGS) $(HARDEN) $(SECTIONS) $(SAN_FLAGS) \
               -D_GNU_SOURCE -DLOCKKIT_VERSION='"$(VERSION)"' \
               -DLOCKDEV_DIR='"$(LOCKDIR)"' \
               -DLOCKKIT_LIBEXECDIR='"$(LIBEXECDIR)"' \
-              $(BSD_CFLAGS) -Ilib $(CPPFLAGS)
+              $(BSD_CFLAGS) $(JSON_CFLAGS) -Ilib $(CPPFLAGS)
 ALL_LDFLAGS = $(LDHARDEN) $(GC_SECTIONS) $(SAN_FLAGS) $(LDFLAGS)
 
 TOOLS    = flockrun lockdev solo
@@ -86,7 +91,9 @@ HPROGS   = $(HELPERS:%=$(BIN)/%)
 UNITSRC  = $(wildcard tests/unit/*.c)
 UNITS    = $(UNITSRC:tests/unit/%.c=$(BIN)/unit-%)
 MANS     = $(TOOLS:%=man/%.1)
-# Test peers: util-linux flock (side by side with flockrun), cu, minicom
+# jq reads --json's output in the tests (json-c's headers, which --json
+# needs to build, come with ETCDPKGS).  Test peers: util-linux
+# flock (side by side with flockrun), cu, minicom
 # and picocom (lockdev interop), tmux (runs them on a terminal), iproute2
 # (loopback up in solo.bats's network namespaces), bash-completion
 # (completion.bats drives the completion with its functions); the
@@ -96,8 +103,9 @@ MANS     = $(TOOLS:%=man/%.1)
 # build and check the Debian package with (debhelper, dpkg-dev, fakeroot,
 # lintian).  debian/control Build-Depends on the rest, but for the
 # essential util-linux and build-essential (tests/deb.bats checks).
-DEBPKGS  = build-essential pkg-config libbsd-dev bats bats-support \
-           bats-assert bats-file mandoc util-linux procps bsdextrautils \
+DEBPKGS  = build-essential pkg-config libbsd-dev bats \
+           bats-support bats-assert bats-file jq mandoc util-linux procps \
+           bsdextrautils \
            cu minicom picocom tmux iproute2 valgrind cppcheck clang-tidy \
            shellcheck clang libclang-rt-dev bash-completion \
            debhelper dpkg-dev fakeroot lintian $(ETCDPKGS)
@@ -118,10 +126,14 @@ all: $(PROGS) $(HPROGS) $(LIBA)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # Without libbsd's overlay headers the build stops at "implicit
-# declaration of strtonum"; say what is missing instead.
+# declaration of strtonum", without json-c's at a missing json.h; say
+# what is missing instead.
 need-libbsd:
 	@$(PKG_CONFIG) --exists libbsd-overlay || { echo "lockkit needs" \
 	    "libbsd's pkg-config file (Debian: libbsd-dev): run 'make deps'" \
+	    "as root, or install it" >&2; exit 1; }
+	@$(PKG_CONFIG) --exists json-c || { echo "lockkit needs" \
+	    "json-c's pkg-config file (Debian: libjson-c-dev): run 'make deps'" \
 	    "as root, or install it" >&2; exit 1; }
 
 # Likewise for the tests: bats, and the libraries they load from

@@ -21,14 +21,15 @@
 #include "exitcode.h"
 #include "filelock.h"
 #include "parse.h"
+#include "report.h"
 #include "version.h"
 
 #define MAXHOLDERS	16
 #define MAXFILES	64	/* file operand plus --also files */
 
 enum {
-	OPT_ALSO = 256, OPT_FCNTL, OPT_FD, OPT_LENGTH, OPT_MAXTIME, OPT_REMOVE,
-	OPT_START, OPT_TEST, OPT_VERBOSE
+	OPT_ALSO = 256, OPT_FCNTL, OPT_FD, OPT_JSON, OPT_LENGTH, OPT_MAXTIME,
+	OPT_REMOVE, OPT_START, OPT_TEST, OPT_VERBOSE
 };
 
 static const struct option longopts[] = {
@@ -39,6 +40,7 @@ static const struct option longopts[] = {
 	{ "fcntl",		optional_argument,	NULL, OPT_FCNTL },
 	{ "fd",			required_argument,	NULL, OPT_FD },
 	{ "help",		no_argument,		NULL, 'h' },
+	{ "json",		no_argument,		NULL, OPT_JSON },
 	{ "length",		required_argument,	NULL, OPT_LENGTH },
 	{ "max-time",		required_argument,	NULL, OPT_MAXTIME },
 	{ "nb",			no_argument,		NULL, 'n' },
@@ -58,8 +60,8 @@ static const struct option longopts[] = {
 
 static const char synopsis[] =
 "usage: flockrun [-eFhnosuVx] [-E code] [-w secs] [--also file] [--fcntl[=ofd|posix]]\n"
-"                [--length n] [--max-time secs] [--remove] [--start n] [--test]\n"
-"                [--verbose] file | dir command [arg ...]\n"
+"                [--json] [--length n] [--max-time secs] [--remove]\n"
+"                [--start n] [--test] [--verbose] file | dir command [arg ...]\n"
 "       flockrun [options] file | dir -c command-string\n"
 "       flockrun [options] fd\n"
 "       flockrun [options] --fd fd command [arg ...]\n";
@@ -83,6 +85,7 @@ static const char options[] =
 "      --also FILE           lock FILE too (repeatable; fixed global order)\n"
 "      --remove              delete the lock file(s) when done\n"
 "      --test                take no lock; say who holds it\n"
+"      --json                with --test: say it in JSON\n"
 "      --verbose             report holders, wait time and the command\n"
 "  -h, --help                print this help\n"
 "  -V, --version             print the version\n";
@@ -122,24 +125,39 @@ parse_offset(const char *opt, const char *s, bool allow_negative)
 	return v;
 }
 
-/* Report every holder of a lock we would want; 0 if it is free now. */
+/*
+ * Report every holder of a lock we would want, a line each or in one JSON
+ * document; 0 if it is free now.
+ */
 static int
 test_locks(struct filelock *fl, size_t n, const struct lockreq *req,
-    int conflict)
+    int conflict, bool json)
 {
 	struct holder h[MAXHOLDERS];
+	struct report_entry e;
+	struct report *rep = NULL;
+	const char *why;
 	size_t i;
 	int k, j, rv = LK_EXIT_OK;
 
+	if (json && (rep = report_new(&why)) == NULL)
+		errx(LK_EXIT_OSERR, "json: %s", why);
 	for (i = 0; i < n; i++) {
 		if ((k = filelock_test(&fl[i], req, h, MAXHOLDERS)) == -1)
 			err(LK_EXIT_OSERR, "%s: cannot test lock",
 			    fl[i].path ? fl[i].path : "fd");
-		for (j = 0; j < k; j++)
-			holder_print(stdout, &h[j]);
+		for (j = 0; j < k; j++) {
+			if (json) {
+				report_holder(&e, &h[j], fl[i].path);
+				report_add(rep, &e);
+			} else
+				holder_print(stdout, &h[j]);
+		}
 		if (k > 0)
 			rv = conflict;
 	}
+	if (json && report_print(rep, stdout) == -1)
+		err(LK_EXIT_OSERR, "stdout");
 	if (fflush(stdout) != 0)
 		err(LK_EXIT_OSERR, "stdout");
 	return rv;
@@ -156,7 +174,7 @@ main(int argc, char *argv[])
 	char *also[MAXFILES], **cmd = NULL, *shcmd[4];
 	bool fcntl_set = false, range_set = false, nonblock = false,
 	    unlock = false, closefd = false, nofork = false, verbose = false,
-	    test = false, remove = false, have_wait = false;
+	    test = false, remove = false, have_wait = false, json = false;
 	size_t nalso = 0, nfl = 0, i;
 	int ch, conflict = LK_EXIT_CONFLICT, fdopt = -1, rv, status = 0;
 	int fds[MAXFILES];
@@ -222,6 +240,9 @@ main(int argc, char *argv[])
 			break;
 		case OPT_FD:
 			fdopt = parse_fd(optarg, false);
+			break;
+		case OPT_JSON:
+			json = true;
 			break;
 		case OPT_LENGTH:
 			req.len = parse_offset("length", optarg, true);
@@ -291,6 +312,8 @@ main(int argc, char *argv[])
 	if (remove && (nofork || test || nfl == 0))
 		errx(LK_EXIT_USAGE, "--remove needs a file, a command, and "
 		    "neither --no-fork nor --test");
+	if (json && !test)
+		errx(LK_EXIT_USAGE, "--json goes with --test");
 	if (test && (cmd != NULL || unlock))
 		errx(LK_EXIT_USAGE, "--test takes no command and no --unlock");
 	if (test && (have_wait || closefd || nofork || maxtime.tv_sec > 0 ||
@@ -318,7 +341,7 @@ main(int argc, char *argv[])
 	}
 
 	if (test)
-		return test_locks(fl, nfl, &req, conflict);
+		return test_locks(fl, nfl, &req, conflict, json);
 	if (unlock) {
 		for (i = 0; i < nfl; i++)
 			if (filelock_unlock(&fl[i], &req) == -1) {

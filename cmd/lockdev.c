@@ -27,18 +27,22 @@
 #include "filelock.h"
 #include "holder.h"
 #include "parse.h"
+#include "report.h"
 #include "version.h"
 
 #ifndef LOCKDEV_DIR
 #define LOCKDEV_DIR	"/var/lock"
 #endif
 
-enum mode { TEST, LOCK, UNLOCK, RELOCK, RUN };
+enum mode { TEST, LOCK, UNLOCK, RELOCK, RUN, LIST };
+enum { OPT_JSON = 256, OPT_LIST };
 
 static const struct option longopts[] = {
 	{ "debug",	no_argument,		NULL, 'd' },
 	{ "force",	no_argument,		NULL, 'f' },
 	{ "help",	no_argument,		NULL, 'h' },
+	{ "json",	no_argument,		NULL, OPT_JSON },
+	{ "list",	no_argument,		NULL, OPT_LIST },
 	{ "lock",	no_argument,		NULL, 'l' },
 	{ "lockdir",	required_argument,	NULL, 'L' },
 	{ "pid",	required_argument,	NULL, 'p' },
@@ -52,7 +56,8 @@ static const struct option longopts[] = {
 };
 
 static const char synopsis[] =
-"usage: lockdev [-dhqVv] [-L lockdir] device\n"
+"usage: lockdev [-dhqVv] [-L lockdir] [--json] device\n"
+"       lockdev --list [--json] [-L lockdir]\n"
 "       lockdev -l [-p pid] [-w secs] [options] device\n"
 "       lockdev -u [-f] [-p pid] [options] device\n"
 "       lockdev -r newpid [-p pid] [options] device\n"
@@ -70,6 +75,8 @@ static const char options[] =
 LOCKDEV_DIR ")\n"
 "  -f, --force              unlock whoever owns it\n"
 "  -q, --quiet              print no pid\n"
+"      --list               list every lock file, its owner and device\n"
+"      --json               test or list in JSON\n"
 "  -v, --verbose            say what was done\n"
 "  -d, --debug              show each lock file read\n"
 "  -h, --help               print this help\n"
@@ -145,6 +152,141 @@ held(const struct devlock *dl, pid_t owner, bool quiet, bool verbose)
 	return LK_EXIT_CONFLICT;
 }
 
+/* f's entry, pointing into f, comm and device. */
+static void
+entry(struct report_entry *e, const struct devlock_file *f, char *comm,
+    size_t len, const char *device)
+{
+	memset(e, 0, sizeof(*e));
+	e->kind = "uucp";
+	e->pid = f->pid > 0 ? f->pid : 0;
+	if (e->pid > 0 && !f->stale) {
+		holder_comm(e->pid, comm, len);
+		e->command = comm;
+	}
+	/* The process's uid while it lives, else the file's owner's. */
+	e->has_uid = true;
+	if (e->pid == 0 || f->stale ||
+	    (e->uid = holder_uid(e->pid)) == HOLDER_UID_UNKNOWN)
+		e->uid = f->uid;
+	e->mode = REPORT_EXCLUSIVE;
+	e->device = *device != '\0' ? device : NULL;
+	e->lockfile = f->name;
+	e->since = f->mtime;
+	e->stale = f->stale ? REPORT_STALE : REPORT_LIVE;
+}
+
+/* One line for --list: "LCK..ttyS0: /dev/ttyS0 locked by pid 1 (cu)". */
+static void
+say_file(const struct devlock_file *f, const char *device)
+{
+	char comm[32];
+
+	printf("%s: %s ", f->name, *device != '\0' ? device : "?");
+	if (f->stale && f->pid > 0)
+		printf("stale (pid %d)\n", (int)f->pid);
+	else if (f->stale)
+		printf("stale (%s)\n", f->pid == 0 ? "empty" : "no valid pid");
+	else if (f->pid == 0)
+		printf("being written\n");
+	else {
+		holder_comm(f->pid, comm, sizeof(comm));
+		printf("locked by pid %d (%s)\n", (int)f->pid, comm);
+	}
+}
+
+/* Where lock files are reported: a JSON report, or lines on stdout. */
+struct out {
+	struct report	*rep;		/* NULL: text */
+	const char	*dev;		/* the device tested; NULL: by name */
+};
+
+static void
+out_start(struct out *o, bool json, const char *dev)
+{
+	const char *why;
+
+	o->rep = NULL;
+	o->dev = dev;
+	/* lockdev's statuses are liblockdev's: 255 is "anything else". */
+	if (json && (o->rep = report_new(&why)) == NULL)
+		errx(exit_for_lockdev(ELIBACC), "json: %s", why);
+}
+
+/* devlock_list()'s callback: one file. */
+static void
+out_file(const struct devlock_file *f, void *arg)
+{
+	struct out *o = arg;
+	char comm[32], device[PATH_MAX];
+	struct report_entry e;
+
+	if (o->dev != NULL)
+		snprintf(device, sizeof(device), "%s", o->dev);
+	else
+		devlock_device(f->name, device, sizeof(device));
+	if (o->rep != NULL) {
+		entry(&e, f, comm, sizeof(comm), device);
+		report_add(o->rep, &e);
+	} else
+		say_file(f, device);
+}
+
+/* Print the report, if JSON; exit if stdout fails. */
+static void
+out_end(struct out *o)
+{
+	if ((o->rep != NULL && report_print(o->rep, stdout) == -1) ||
+	    fflush(stdout) != 0)
+		fail("stdout");
+}
+
+/* --list: every lock file in lockdir; never writes. */
+static int
+list(const char *lockdir, bool json)
+{
+	struct devlock dl;
+	struct out o;
+
+	if (devlock_open_dir(&dl, lockdir) == -1)
+		fail("%s", lockdir);
+	out_start(&o, json, NULL);
+	if (devlock_list(&dl, out_file, &o) == -1)
+		fail("%s", lockdir);
+	out_end(&o);
+	devlock_close(&dl);
+	return LK_EXIT_OK;
+}
+
+/*
+ * --json test: every lock file naming the device (each file once), stale
+ * ones too, marked so; the status as for a plain test.
+ */
+static int
+test_json(const struct devlock *dl)
+{
+	struct devlock_file f;
+	ino_t seen[DEVLOCK_MAXNAMES];
+	struct out o;
+	pid_t owner;
+	int i, j, n = 0;
+
+	owner = devlock_owner(dl);
+	out_start(&o, true, dl->dev);
+	for (i = 0; i < dl->nnames; i++) {
+		if (devlock_file(dl, dl->names[i], &f) == -1)
+			continue;
+		for (j = 0; j < n && (f.ino == 0 || seen[j] != f.ino); j++)
+			continue;
+		if (j < n)
+			continue;	/* another name of a file listed */
+		seen[n++] = f.ino;
+		out_file(&f, &o);
+	}
+	out_end(&o);
+	return owner == 0 ? LK_EXIT_OK : LK_EXIT_CONFLICT;
+}
+
 /* Lock for pid; with a deadline, wait for the holder to go. */
 static int
 take(struct devlock *dl, pid_t pid, const struct deadline *d, pid_t *owner,
@@ -218,7 +360,7 @@ main(int argc, char *argv[])
 	const char *errstr, *lockdir = NULL, *failed;
 	enum mode mode = TEST;
 	bool secure, force = false, quiet = false, verbose = false,
-	    debug = false, have_wait = false, have_pid = false;
+	    debug = false, have_wait = false, have_pid = false, json = false;
 	pid_t pid = getppid(), newpid = 0, owner = 0;
 	int ch, r = 0, devfd, status;
 
@@ -259,7 +401,8 @@ main(int argc, char *argv[])
 		case 'r':
 		case 'u':
 			if (mode != TEST)
-				errx(LK_EXIT_USAGE, "-l, -u and -r are exclusive");
+				errx(LK_EXIT_USAGE, "--list, -l, -u and -r are "
+				    "exclusive");
 			mode = ch == 'l' ? LOCK : ch == 'u' ? UNLOCK : RELOCK;
 			if (ch == 'r')
 				newpid = parse_pid("new pid", optarg);
@@ -282,6 +425,15 @@ main(int argc, char *argv[])
 				    optarg, errstr);
 			have_wait = true;
 			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_LIST:
+			if (mode != TEST)
+				errx(LK_EXIT_USAGE, "--list, -l, -u and -r are "
+				    "exclusive");
+			mode = LIST;
+			break;
 		default:
 			usage();
 		}
@@ -289,9 +441,21 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
+	if (json && mode != TEST && mode != LIST)
+		errx(LK_EXIT_USAGE, "--json goes with a test or --list");
+	if (mode == LIST) {
+		if (argc > 0 || have_wait || have_pid || force)
+			errx(LK_EXIT_USAGE, "--list takes no device, -w, -p "
+			    "or -f");
+		if (lockdir == NULL || *lockdir == '\0')
+			lockdir = LOCKDEV_DIR;
+		return list(lockdir, json);
+	}
 	if (argc == 0)
 		errx(LK_EXIT_USAGE, "missing device");
 	if (argc > 1) {
+		if (json)
+			errx(LK_EXIT_USAGE, "--json goes with a test or --list");
 		if (mode != TEST)
 			errx(LK_EXIT_USAGE, "a command runs only without -l, "
 			    "-u and -r");
@@ -350,6 +514,8 @@ main(int argc, char *argv[])
 		pid = getpid();
 	switch (mode) {
 	case TEST:
+		if (json)
+			return test_json(&dl);
 		if ((owner = devlock_owner(&dl)) == 0) {
 			if (verbose)
 				warnx("%s: free", dl.dev);
@@ -367,6 +533,8 @@ main(int argc, char *argv[])
 		r = devlock_relock(&dl, pid, newpid, &owner);
 		pid = newpid;
 		break;
+	case LIST:
+		break;		/* done above */
 	}
 	/* Past devlock_init() every file touched is in the lock directory. */
 	if (r == -1)

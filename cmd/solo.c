@@ -27,11 +27,13 @@
 #include "holder.h"
 #include "parse.h"
 #include "privlock.h"
+#include "report.h"
 #include "socklock.h"
 #include "version.h"
 
 enum {
-	OPT_ABSTRACT = 256, OPT_DIR, OPT_ETCD, OPT_MAXTIME, OPT_PRIVATE, OPT_TEST
+	OPT_ABSTRACT = 256, OPT_DIR, OPT_ETCD, OPT_JSON, OPT_LIST,
+	OPT_MAXTIME, OPT_PRIVATE, OPT_TEST
 };
 
 static const struct option longopts[] = {
@@ -41,6 +43,8 @@ static const struct option longopts[] = {
 	{ "dir",		required_argument,	NULL, OPT_DIR },
 	{ "etcd",		required_argument,	NULL, OPT_ETCD },
 	{ "help",		no_argument,		NULL, 'h' },
+	{ "json",		no_argument,		NULL, OPT_JSON },
+	{ "list",		no_argument,		NULL, OPT_LIST },
 	{ "max-time",		required_argument,	NULL, OPT_MAXTIME },
 	{ "private",		no_argument,		NULL, OPT_PRIVATE },
 	{ "quiet",		no_argument,		NULL, 'q' },
@@ -57,7 +61,8 @@ static const char synopsis[] =
 "            command [arg ...]\n"
 "       solo [options] [--abstract | --private] [--dir dir] -U name\n"
 "            command [arg ...]\n"
-"       solo [options] --test port | --test -U name\n"
+"       solo [options] --test [--json] port | --test [--json] -U name\n"
+"       solo --list [--json]\n"
 "       solo --etcd endpoints [-qv] [-E code] [-w secs] [--max-time secs]\n"
 "            [--ttl secs] [--cacert file] [--cert file] [--key file]\n"
 "            [--user name] -U name command [arg ...]\n"
@@ -78,6 +83,9 @@ static const char options[] =
 "  -w, --wait SECS          wait up to SECS (fractional, or inf) for the lock\n"
 "      --max-time SECS      send the command SIGALRM after SECS\n"
 "      --test               take no lock; say whether it is held, and by whom\n"
+"      --list               list the ports and abstract names held now\n"
+"                           (root: everyone's)\n"
+"      --json               with --test or --list: say it in JSON\n"
 "      --etcd ENDPOINTS     lock NAME in etcd, for all hosts (--etcd E -h: more)\n"
 "  -v, --verbose            say which address is bound, and whom we wait for\n"
 "  -h, --help               print this help\n"
@@ -90,7 +98,7 @@ struct solo {
 	bool		 private, abstract;
 	int		 port;
 	int		 conflict;	/* exit status when held */
-	bool		 quiet, verbose, test, noport;
+	bool		 quiet, verbose, test, noport, list, json;
 	bool		 kay;		/* Kay's syntax: his -verbose output */
 	bool		 have_wait;
 	struct timespec	 wait, maxtime, sleep;
@@ -277,6 +285,12 @@ parse_args(struct solo *s, int argc, char *argv[])
 			 * the same arguments again.
 			 */
 			child_exec_helper("solo-etcd", argv);
+		case OPT_JSON:
+			s->json = true;
+			break;
+		case OPT_LIST:
+			s->list = true;
+			break;
 		case OPT_MAXTIME:
 			parse_secs("max-time", optarg, false, &s->maxtime);
 			break;
@@ -290,6 +304,15 @@ parse_args(struct solo *s, int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
+	if (s->json && !s->test && !s->list)
+		errx(LK_EXIT_USAGE, "--json goes with --test or --list");
+	if (s->list) {
+		if (argc > 0 || s->test || s->unixname != NULL ||
+		    s->addr != NULL || s->have_wait || nonzero(&s->maxtime))
+			errx(LK_EXIT_USAGE, "--list takes no port, name, "
+			    "address, command, --test, -w or --max-time");
+		return;
+	}
 	if (s->unixname != NULL && s->addr != NULL)
 		errx(LK_EXIT_USAGE, "-a and -U are exclusive");
 	if (s->abstract && s->private)
@@ -409,6 +432,90 @@ say_held(FILE *fp, struct lock *l, const char *end)
 		    lock_name(l), holder_whose(uid, whose, sizeof(whose)), end);
 }
 
+/* A JSON report, or NULL for lines on stdout. */
+static struct report *
+out_start(bool json)
+{
+	struct report *rep;
+	const char *why;
+
+	if (!json)
+		return NULL;
+	if ((rep = report_new(&why)) == NULL)
+		errx(LK_EXIT_OSERR, "json: %s", why);
+	return rep;
+}
+
+static void
+out_end(struct report *rep)
+{
+	if ((rep != NULL && report_print(rep, stdout) == -1) ||
+	    fflush(stdout) != 0)
+		err(LK_EXIT_OSERR, "stdout");
+}
+
+/* One holder: in the report arg, or (NULL) a line as --test prints it. */
+static void
+out_holder(const struct socklock_holder *h, void *arg)
+{
+	struct report_entry e;
+	char whose[48];
+
+	if (arg == NULL) {
+		if (h->pid > 0)
+			printf("%s is held by pid %d (%s)%s\n", h->address,
+			    (int)h->pid, h->comm, holder_whose(h->uid, whose,
+			    sizeof(whose)));
+		else
+			printf("%s is held by another process%s\n", h->address,
+			    holder_whose(h->uid, whose, sizeof(whose)));
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.kind = h->kind;
+	e.pid = h->pid;
+	e.command = h->pid > 0 ? h->comm : NULL;
+	e.has_uid = h->uid != HOLDER_UID_UNKNOWN;
+	e.uid = h->uid;
+	e.mode = REPORT_EXCLUSIVE;
+	e.address = h->address;
+	report_add(arg, &e);
+}
+
+/* --list: every lock of this user's (root: everyone's) held now. */
+static int
+list(bool json)
+{
+	struct report *rep = out_start(json);
+	uid_t uid = getuid();
+
+	if (socklock_list(uid, uid == 0, out_holder, rep) == -1)
+		err(LK_EXIT_OSERR, "/proc/net");
+	out_end(rep);
+	return LK_EXIT_OK;
+}
+
+/* --test --json: the holder of l, if r (held), in one document. */
+static void
+test_json(struct lock *l, int r)
+{
+	struct socklock_holder h;
+	struct report *rep = out_start(true);
+
+	if (r == 1) {
+		memset(&h, 0, sizeof(h));
+		snprintf(h.address, sizeof(h.address), "%s", lock_name(l));
+		/* A private name is flock(2) on its file (privlock.h). */
+		h.kind = l->private ? "flock" : l->sl.sa.ss_family == AF_UNIX ?
+		    "unix" : "tcp";
+		h.pid = l->private ? privlock_holder(&l->pl, h.comm,
+		    sizeof(h.comm), &h.uid) : socklock_holder(&l->sl, h.comm,
+		    sizeof(h.comm), &h.uid);
+		out_holder(&h, rep);
+	}
+	out_end(rep);
+}
+
 /* --verbose, for root: a lock any user could take first. */
 static void
 warn_open(struct lock *l)
@@ -463,12 +570,18 @@ main(int argc, char *argv[])
 
 	if (s.noport)
 		child_exec(s.cmd);
+	if (s.list)
+		return list(s.json);
 	lock_setup(&l, &s, uid);
 
 	if (s.test) {
 		r = l.private ? privlock_held(&l.pl) : socklock_held(&l.sl);
 		if (r == -1)
 			lock_failed(&l, LK_EXIT_OSERR);
+		if (s.json) {
+			test_json(&l, r);
+			return r == 0 ? LK_EXIT_OK : s.conflict;
+		}
 		if (r == 0)
 			return LK_EXIT_OK;
 		if (!s.quiet)

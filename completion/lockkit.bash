@@ -116,8 +116,8 @@ _flockrun_module()
 			_lockkit_options --shared --exclusive --unlock --nonblock \
 			    --nb --wait --timeout --conflict-exit-code --close \
 			    --no-fork --fcntl --fcntl= --start --length \
-			    --max-time --fd --also --remove --test --verbose \
-			    --help --version
+			    --max-time --fd --also --remove --test --json \
+			    --verbose --help --version
 		elif _lockkit_given --fd; then
 			_lockkit_command "$op"
 		else
@@ -230,13 +230,13 @@ _solo_module()
 	if ((op == cword)) && [[ $cur == -* ]]; then
 		_lockkit_options --addr --unix --private --abstract --dir \
 		    --conflict-exit-code --quiet --wait --max-time --test \
-		    --verbose --help --version --etcd --ttl --cacert --cert \
-		    --key --user
+		    --list --json --verbose --help --version --etcd --ttl \
+		    --cacert --cert --key --user
 		return
 	fi
 	# The command follows the port, or with -U comes first; --test
-	# takes none.
-	_lockkit_given --test && return
+	# takes none, and --list no port either.
+	_lockkit_given --test --list && return
 	_lockkit_given -U --unix || ((op++))
 	((op <= cword)) && _lockkit_command "$op"
 }
@@ -273,13 +273,15 @@ _lockdev_module()
 	$split && return
 
 	_lockkit_operand Lprw '|--lockdir|--pid|--relock|--wait|'
+	# --list takes no device.
+	[[ $cur != -* ]] && _lockkit_given --list && return
 	if ((op == cword)); then
 		local IFS=$'\n'
 		case $cur in
 		-*)
 			_lockkit_options --lock --unlock --relock --pid --wait \
-			    --lockdir --force --quiet --verbose --debug --help \
-			    --version
+			    --lockdir --force --quiet --verbose --debug --list \
+			    --json --help --version
 			;;
 		'' | /dev/*)
 			COMPREPLY=($(compgen -W "$(_lockdev_devices)" -- "$cur"))

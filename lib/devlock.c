@@ -31,7 +31,11 @@ enum { ST_FREE, ST_STALE, ST_ALIVE, ST_WRITING };
 
 struct owner {
 	int	state;
-	pid_t	pid;
+	pid_t	pid;		/* the live owner's, else 0 */
+	pid_t	read;		/* what the file holds: 0 empty, -1 garbage */
+	uid_t	uid;		/* the file's owner, mtime and inode, */
+	time_t	mtime;		/* if it was opened (for devlock_file) */
+	ino_t	ino;
 };
 
 /*
@@ -129,6 +133,29 @@ add_path_names(struct devlock *dl, const char *path)
 	(void)add_name(dl, "LCK..", base != NULL ? base + 1 : path);
 }
 
+/* dl->dirfd: lockdir, if no one but its owner can plant locks there. */
+static int
+open_lockdir(struct devlock *dl, const char *lockdir)
+{
+	struct stat st;
+	int e;
+
+	if ((dl->dirfd = open(lockdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		return -1;
+	if (fstat(dl->dirfd, &st) == -1)
+		return -1;
+	/* Anyone could plant or remove others' locks in such a directory. */
+	if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0) {
+		e = EPERM;
+		close(dl->dirfd);
+		dl->dirfd = -1;
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 int
 devlock_init(struct devlock *dl, const char *lockdir, const char *device,
     const char **failed)
@@ -138,7 +165,6 @@ devlock_init(struct devlock *dl, const char *lockdir, const char *device,
 	const char *given = device;
 	size_t len;
 	struct stat st;
-	int e;
 
 	memset(dl, 0, sizeof(*dl));
 	dl->dirfd = -1;
@@ -181,20 +207,14 @@ devlock_init(struct devlock *dl, const char *lockdir, const char *device,
 	add_path_names(dl, given);
 
 	*failed = lockdir;
-	if ((dl->dirfd = open(lockdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1)
-		return -1;
-	if (fstat(dl->dirfd, &st) == -1)
-		return -1;
-	/* Anyone could plant or remove others' locks in such a directory. */
-	if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0) {
-		e = EPERM;
-		close(dl->dirfd);
-		dl->dirfd = -1;
-		errno = e;
-		return -1;
-	}
-	return 0;
+	return open_lockdir(dl, lockdir);
+}
+
+int
+devlock_open_dir(struct devlock *dl, const char *lockdir)
+{
+	memset(dl, 0, sizeof(*dl));
+	return open_lockdir(dl, lockdir);
 }
 
 void
@@ -296,7 +316,7 @@ static struct owner
 read_owner(const struct devlock *dl, const char *name)
 {
 	unsigned char buf[LCKFILE_READ_MAX];
-	struct owner o = { ST_STALE, 0 };
+	struct owner o = { ST_STALE, 0, 0, 0, 0, 0 };
 	const char *why = NULL;
 	int aged = PROCSTART_MAY_OWN;
 	struct stat st;
@@ -317,10 +337,13 @@ read_owner(const struct devlock *dl, const char *name)
 		why = "not a regular file";
 		goto out;
 	}
+	o.uid = st.st_uid;
+	o.mtime = st.st_mtime;
+	o.ino = st.st_ino;
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
 	o.pid = n > 0 ? lckfile_parse(buf, (size_t)n) : n == 0 ? 0 : -1;
-	read_pid = o.pid;
+	read_pid = o.read = o.pid;
 	if (n == -1)
 		why = "cannot be read";
 	if (o.pid == 0 && time(NULL) - st.st_mtime < DEVLOCK_GRACE)
@@ -902,4 +925,150 @@ devlock_unlock(struct devlock *dl, pid_t pid, bool force, pid_t *owner)
 		sweep_temps(dl);
 	flock(dl->dirfd, LOCK_UN);
 	return rv;
+}
+
+int
+devlock_file(const struct devlock *dl, const char *name,
+    struct devlock_file *f)
+{
+	struct owner o = read_owner(dl, name);
+
+	if (o.state == ST_FREE) {
+		errno = ENOENT;
+		return -1;
+	}
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->stale = o.state == ST_STALE;
+	f->pid = o.read;
+	f->uid = o.uid;
+	f->mtime = o.mtime;
+	f->ino = o.ino;
+	return 0;
+}
+
+/* "/dev/" and the device /sys/dev/char/MAJ:MIN names, or "" if none. */
+static void
+sys_devname(unsigned maj, unsigned min, char *buf, size_t len)
+{
+	char path[64], line[256];
+	FILE *fp;
+
+	*buf = '\0';
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/uevent", maj, min);
+	if ((fp = fopen(path, "re")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, "DEVNAME=", 8) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(buf, len, "/dev/%s", line + 8);
+			break;
+		}
+	fclose(fp);
+}
+
+static bool
+is_chardev(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISCHR(st.st_mode);
+}
+
+void
+devlock_device(const char *name, char *buf, size_t len)
+{
+	static const char seps[] = "_:";
+	unsigned maj, min;
+	char *p;
+	int n;
+
+	*buf = '\0';
+	if (strncmp(name, "LCK..", 5) == 0) {
+		/* As named; then with '_' or ':' read as '/' (add_path_names) */
+		for (n = 0; n <= 2; n++) {
+			snprintf(buf, len, "/dev/%s", name + 5);
+			if (n > 0)
+				for (p = buf + 5; *p != '\0'; p++)
+					if (*p == seps[n - 1])
+						*p = '/';
+			if (is_chardev(buf))
+				return;
+		}
+		snprintf(buf, len, "/dev/%s", name + 5);
+		return;
+	}
+	/* LCK.MMM.mmm, LCK.C.MMM.mmm, LK.DDD.MMM.mmm (svr4_name) */
+	if (sscanf(name, "LCK.%3u.%3u%n", &maj, &min, &n) == 2 ||
+	    sscanf(name, "LCK.C.%3u.%3u%n", &maj, &min, &n) == 2 ||
+	    sscanf(name, "LK.%*3u.%3u.%3u%n", &maj, &min, &n) == 2)
+		if (name[n] == '\0')
+			sys_devname(maj, min, buf, len);
+}
+
+/*
+ * Does the lock directory hold a LCK..NAME link to inode ino?  (For
+ * devlock_list(): lockers link LCK..NAME and LCK.MMM.mmm to one file.)
+ */
+static bool
+has_lck_link(const struct devlock *dl, ino_t ino)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	struct dirent64 *de;
+	struct stat st;
+	ssize_t n, off;
+	bool found = false;
+	int fd;
+
+	if ((fd = openat(dl->dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return false;
+	while (!found && (n = getdents64(fd, buf, sizeof(buf))) > 0)
+		for (off = 0; off < n && !found; off += de->d_reclen) {
+			de = (struct dirent64 *)(void *)(buf + off);
+			found = de->d_ino == ino &&
+			    strncmp(de->d_name, "LCK..", 5) == 0 &&
+			    fstatat(dl->dirfd, de->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0 && st.st_ino == ino;
+		}
+	close(fd);
+	return found;
+}
+
+int
+devlock_list(const struct devlock *dl,
+    void (*fn)(const struct devlock_file *, void *), void *arg)
+{
+	/* getdents64() on a stack buffer, as sweep_temps() reads. */
+	char buf[4096] __attribute__((aligned(8)));
+	struct devlock_file f;
+	struct dirent64 *de;
+	struct stat st;
+	ssize_t n, off;
+	int fd, e;
+
+	if ((fd = openat(dl->dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	while ((n = getdents64(fd, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < n; off += de->d_reclen) {
+			de = (struct dirent64 *)(void *)(buf + off);
+			if (strncmp(de->d_name, "LCK.", 4) != 0 &&
+			    strncmp(de->d_name, "LK.", 3) != 0)
+				continue;
+			if (devlock_file(dl, de->d_name, &f) == -1)
+				continue;	/* gone meanwhile */
+			/* One file, two names: listed as LCK..NAME. */
+			if (strncmp(f.name, "LCK..", 5) != 0 && f.ino != 0 &&
+			    fstatat(dl->dirfd, f.name, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0 && st.st_nlink > 1 &&
+			    has_lck_link(dl, f.ino))
+				continue;
+			fn(&f, arg);
+		}
+	}
+	e = errno;
+	close(fd);
+	errno = e;
+	return n == -1 ? -1 : 0;
 }

@@ -13,6 +13,8 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
 
 #include "deadline.h"
 
@@ -51,6 +53,49 @@ void	devlock_close(struct devlock *);
  * use; writes nothing.
  */
 pid_t	devlock_owner(const struct devlock *);
+
+/*
+ * Open only the lock directory, for devlock_list() and devlock_file(), with
+ * devlock_init()'s check.  Returns 0, or -1 with errno set.
+ */
+int	devlock_open_dir(struct devlock *, const char *lockdir);
+
+/* One lock file, as devlock_file() reads it. */
+struct devlock_file {
+	char	name[NAME_MAX + 1];
+	bool	stale;		/* by the rule devlock_owner() applies */
+	pid_t	pid;		/* in it: 0 if empty, -1 if garbage */
+	uid_t	uid;		/* the file's owner */
+	time_t	mtime;		/* when it was written; 0 if unreadable */
+	ino_t	ino;		/* 0 if unreadable */
+};
+
+/*
+ * Read lock file name in the lock directory into *f, judging staleness as
+ * devlock_owner() does (a file being written, empty and recent, is not
+ * stale).  Returns 0, or -1 with errno ENOENT if there is no such file.
+ * Writes nothing.
+ */
+int	devlock_file(const struct devlock *, const char *name,
+	    struct devlock_file *f);
+
+/*
+ * Call fn(file, arg) for every lock file (LCK.* and LK.*) in the lock
+ * directory, in directory order; a file that is also linked as LCK..NAME
+ * (as lockers link LCK.MMM.mmm) only under that name.  Returns 0, or -1
+ * with errno set if the directory cannot be read.  Writes and removes
+ * nothing.
+ */
+int	devlock_list(const struct devlock *,
+	    void (*fn)(const struct devlock_file *, void *), void *arg);
+
+/*
+ * The device lock file name stands for, into buf: for LCK..NAME the first
+ * of /dev/NAME, and NAME with '_' then ':' read as '/', that is a
+ * character device, else /dev/NAME; for the SVr4 names the device
+ * /sys/dev/char knows by that major and minor number, else "".
+ */
+void	devlock_device(const char *name, char *buf, size_t len);
 
 /*
  * Lock for pid.  Returns DEVLOCK_OK (also when pid already holds it),

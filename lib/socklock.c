@@ -10,11 +10,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "holder.h"
 #include "parse.h"
 #include "socklock.h"
@@ -682,4 +684,143 @@ socklock_holder(const struct socklock *sl, char *comm, size_t len,
 		*uid = u;
 	holder_comm(pid, comm, len);
 	return pid;
+}
+
+/* A socket's line in /proc/net/tcp or tcp6. */
+struct tcpline {
+	char		addr[33];	/* local address, the kernel's hex */
+	unsigned	port;
+	unsigned	st;		/* state; 0x0A is TCP_LISTEN */
+	unsigned long	uid, ino;
+};
+
+static int
+parse_tcpline(const char *line, struct tcpline *t)
+{
+	return sscanf(line, "%*d: %32[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %lu "
+	    "%*d %lu", t->addr, &t->port, &t->st, &t->uid, &t->ino) == 5 ?
+	    0 : -1;
+}
+
+/*
+ * Fill h for the socket ino: its pid and command, and its uid if the
+ * socket's line gave none: the process's.
+ */
+static void
+who_has(struct socklock_holder *h, unsigned long ino)
+{
+	h->pid = ino != 0 ? holder_of_socket(ino) : 0;
+	holder_comm(h->pid, h->comm, sizeof(h->comm));
+	if (h->uid == HOLDER_UID_UNKNOWN)
+		h->uid = holder_uid(h->pid);
+}
+
+/*
+ * The listening sockets of one of /proc/net/tcp (v6 false) or tcp6 on a
+ * per-user address: uid's, or any if all.  The kernel writes each 32-bit
+ * word of an address as the hex of its value in host byte order.
+ */
+static int
+list_tcp(bool v6, uid_t uid, bool all,
+    void (*fn)(const struct socklock_holder *, void *), void *arg)
+{
+	struct socklock sl;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&sl.sa;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&sl.sa;
+	struct socklock_holder h;
+	struct tcpline t;
+	char line[512], word[9];
+	uint32_t w[4], a;
+	size_t i, words = v6 ? 4 : 1;
+	FILE *fp;
+
+	if ((fp = fopen(v6 ? "/proc/net/tcp6" : "/proc/net/tcp", "re")) ==
+	    NULL)
+		return v6 && errno == ENOENT ? 0 : -1;	/* no IPv6 */
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (parse_tcpline(line, &t) == -1 || t.st != 0x0A ||
+		    strlen(t.addr) != words * 8)
+			continue;
+		for (i = 0; i < words; i++) {
+			memcpy(word, t.addr + i * 8, 8);
+			word[8] = '\0';
+			w[i] = (uint32_t)strtol(word, NULL, 16);
+		}
+		memset(&sl, 0, sizeof(sl));
+		if (v6) {
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons((uint16_t)t.port);
+			memcpy(&sin6->sin6_addr, w, sizeof(w));
+			if (!IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+				continue;
+			a = ntohl(w[3]);
+		} else {
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons((uint16_t)t.port);
+			sin->sin_addr.s_addr = w[0];
+			a = ntohl(w[0]);
+		}
+		/* 127.A.B.1, and A.B the uid's (uids above 65535 have none) */
+		if ((a & 0xff0000ffu) != 0x7f000001u ||
+		    (!all && (uid > 65535 || (a >> 8 & 0xffff) != uid)))
+			continue;
+		memset(&h, 0, sizeof(h));
+		snprintf(h.address, sizeof(h.address), "%s",
+		    socklock_name(&sl));
+		h.kind = "tcp";
+		h.uid = (uid_t)t.uid;
+		who_has(&h, t.ino);
+		fn(&h, arg);
+	}
+	fclose(fp);
+	return 0;
+}
+
+/* Listening abstract unix sockets named solo/UID/NAME: uid's, or any. */
+static int
+list_unix(uid_t uid, bool all,
+    void (*fn)(const struct socklock_holder *, void *), void *arg)
+{
+	struct socklock_holder h;
+	char line[512], *name, *end;
+	unsigned long ino;
+	unsigned flags, type, st;
+	long owner;
+	FILE *fp;
+	int off;
+
+	if ((fp = fopen("/proc/net/unix", "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "%*s %*s %*s %x %x %x %lu %n", &flags, &type,
+		    &st, &ino, &off) != 4 || (flags & 0x10000) == 0)
+			continue;	/* not listening */
+		name = line + off;
+		if (strncmp(name, "@" UNIX_PREFIX, sizeof(UNIX_PREFIX)) != 0 ||
+		    !FMT_DIGIT(name[sizeof(UNIX_PREFIX)]))
+			continue;
+		owner = strtol(name + sizeof(UNIX_PREFIX), &end, 10);
+		if (*end != '/' || (!all && owner != (long)uid))
+			continue;
+		memset(&h, 0, sizeof(h));
+		snprintf(h.address, sizeof(h.address), "%s", name);
+		h.kind = "unix";
+		h.uid = HOLDER_UID_UNKNOWN;
+		who_has(&h, ino);
+		fn(&h, arg);
+	}
+	fclose(fp);
+	return 0;
+}
+
+int
+socklock_list(uid_t uid, bool all,
+    void (*fn)(const struct socklock_holder *, void *), void *arg)
+{
+	if (list_tcp(false, uid, all, fn, arg) == -1 ||
+	    list_tcp(true, uid, all, fn, arg) == -1 ||
+	    list_unix(uid, all, fn, arg) == -1)
+		return -1;
+	return 0;
 }

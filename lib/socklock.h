@@ -10,7 +10,9 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "deadline.h"
 
@@ -85,5 +87,27 @@ int	socklock_held(struct socklock *);
  */
 pid_t	socklock_holder(const struct socklock *, char *comm, size_t,
 	    uid_t *uid);
+
+/* A lock's holder, as socklock_list() finds it. */
+struct socklock_holder {
+	char		 address[PATH_MAX];	/* socklock_name()'s, or */
+						/* solo's private name */
+	const char	*kind;		/* "tcp" or "unix" */
+	pid_t		 pid;		/* 0 if not found */
+	char		 comm[32];	/* holder_comm()'s */
+	uid_t		 uid;		/* the socket's, else the process's, */
+};					/* or HOLDER_UID_UNKNOWN */
+
+/*
+ * Call fn(holder, arg) for every solo lock held now: sockets listening on
+ * the per-user address 127.A.B.1 of uid (socklock_tcp()), in
+ * /proc/net/tcp and, as ::ffff:127.A.B.1, /proc/net/tcp6; then abstract
+ * unix sockets named "solo/UID/NAME" listening in /proc/net/unix.  With
+ * all, every uid's.  Locks taken with -a at another address, and private
+ * names (privlock.h), are not listed.  Returns 0, or -1 with errno set if
+ * /proc/net/tcp or unix cannot be read.
+ */
+int	socklock_list(uid_t uid, bool all,
+	    void (*fn)(const struct socklock_holder *, void *), void *arg);
 
 #endif

@@ -61,7 +61,7 @@ comp() {
 	run -0 comp 'solo --t'
 	assert_output $'--test\n--ttl'
 	run -0 comp 'lockdev --l'
-	assert_output $'--lock\n--lockdir'
+	assert_output $'--list\n--lock\n--lockdir'
 	# After a lock file's command, options are the command's.
 	run -0 comp 'flockrun alpha --no'
 	assert_output ''
@@ -206,4 +206,15 @@ comp() {
 		run -0 comp "lockdev $o /dev/tty "
 		assert_output ''
 	done
+}
+
+@test "completion: --list takes no port, name or device" {
+	run -0 comp 'solo --list '
+	assert_output ''
+	run -0 comp 'solo --list --json lkcmd '
+	assert_output ''
+	run -0 comp 'lockdev --list '
+	assert_output ''
+	run -0 comp 'lockdev --list --js'
+	assert_output '--json'
 }

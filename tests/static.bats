@@ -21,7 +21,7 @@ setup() {
 	# The flags the Makefile compiles with, minus optimisation details.
 	CF=(-std=c11 -D_GNU_SOURCE -DLOCKKIT_VERSION='"test"'
 	    -DLOCKDEV_DIR='"/var/lock"' -I"$SRC/lib")
-	read -r -a bsd <<<"$(pkg-config --cflags libbsd-overlay)"
+	read -r -a bsd <<<"$(pkg-config --cflags libbsd-overlay json-c)"
 	CF+=("${bsd[@]}")
 	C_FILES=("$SRC"/lib/*.c "$SRC"/cmd/*.c "$SRC"/bench/pair.c)
 }

@@ -26,6 +26,7 @@
 #include "filelock.h"
 #include "holder.h"
 #include "privlock.h"
+#include "report.h"
 #include "socklock.h"
 
 #define MAXARGS	64
@@ -152,10 +153,23 @@ int privlock_wait(struct privlock *pl, const struct deadline *d)
 int privlock_held(struct privlock *pl) { (void)pl; ACT; }
 pid_t privlock_holder(struct privlock *pl, char *c, size_t n, uid_t *u)
 { (void)pl; (void)c; (void)n; (void)u; ACT; }
+int socklock_list(uid_t u, bool a,
+    void (*fn)(const struct socklock_holder *, void *), void *arg)
+{ (void)u; (void)a; (void)fn; (void)arg; ACT; }
 int devlock_init(struct devlock *dl, const char *l, const char *d,
     const char **f)
 { (void)dl; (void)l; (void)d; (void)f; ACT; }
 void devlock_close(struct devlock *dl) { (void)dl; ACT; }
+int devlock_open_dir(struct devlock *dl, const char *l)
+{ (void)dl; (void)l; ACT; }
+int devlock_file(const struct devlock *dl, const char *n,
+    struct devlock_file *f)
+{ (void)dl; (void)n; (void)f; ACT; }
+int devlock_list(const struct devlock *dl,
+    void (*fn)(const struct devlock_file *, void *), void *arg)
+{ (void)dl; (void)fn; (void)arg; ACT; }
+void devlock_device(const char *n, char *b, size_t l)
+{ (void)n; (void)b; (void)l; ACT; }
 pid_t devlock_owner(const struct devlock *dl) { (void)dl; ACT; }
 int devlock_lock(struct devlock *dl, pid_t p, pid_t *o)
 { (void)dl; (void)p; (void)o; ACT; }
@@ -178,6 +192,13 @@ void holder_print(FILE *fp, const struct holder *h) { (void)fp; (void)h; ACT; }
 uid_t holder_uid(pid_t p) { (void)p; ACT; }
 const char *holder_whose(uid_t u, char *b, size_t n)
 { (void)u; (void)b; (void)n; ACT; }
+struct report *report_new(const char **w) { (void)w; ACT; }
+void report_add(struct report *r, const struct report_entry *e)
+{ (void)r; (void)e; ACT; }
+void report_holder(struct report_entry *e, const struct holder *h,
+    const char *p)
+{ (void)e; (void)h; (void)p; ACT; }
+int report_print(struct report *r, FILE *fp) { (void)r; (void)fp; ACT; }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
