@@ -228,7 +228,7 @@ solo: $T/p/t is held by pid $HELD (sh)"
 		solo --test "$1"; echo "free: $?"' "$P"
 	assert_output "127.0.0.1:$P is held by pid HELD (sh)
 held: 1
-solo: waiting: 127.0.0.1:$P is held by pid HELD (sh)
+solo: 127.0.0.1:$P is held by pid HELD (sh); waiting
 ran
 waited: 0
 free: 0"
