@@ -129,9 +129,11 @@ EOF
 	run -1 "$R/solo" --dir "$T/solo" -U "$name" "$R/solo" --dir "$T/solo" -U "$name" true
 	run -0 "$R/solo" --dir "$T/solo" -U "$name" true
 
+	# A pseudo-terminal of the test's own: other tests lock /dev/null.
 	lockdir
-	run -0 "$R/lockdev" /dev/null sh -c '! "$1" -q /dev/null' sh "$R/lockdev"
-	run -0 --separate-stderr "$R/lockdev" /dev/null
+	pty
+	run -0 "$R/lockdev" "$PTY" sh -c '! "$1" -q "$2"' sh "$R/lockdev" "$PTY"
+	run -0 --separate-stderr "$R/lockdev" "$PTY"
 	assert_output ''
 	run find "$T/locks" -type f
 	assert_output ''

@@ -18,12 +18,15 @@ export PATH
 lk_setup() {
 	T=$BATS_TEST_TMPDIR
 	cd "$T" || return 1
-	HOLDER='' HELD='' OWNERS=()
+	HOLDER='' HELD='' OWNERS=() PTY_FD=''
 }
 
 # lk_teardown: a failed test must not leave a holder or an owner behind
 # to block later tests.
 lk_teardown() {
+	if [ -n "$PTY_FD" ]; then
+		exec {PTY_FD}>&-
+	fi
 	if [ "${#OWNERS[@]}" -gt 0 ]; then
 		kill "${OWNERS[@]}" 2>/dev/null || :
 	fi
@@ -205,6 +208,15 @@ preload() {
 # dead_pid: a pid that is certainly dead (for stale lock files).
 dead_pid() {
 	sh -c 'echo $$'
+}
+
+# pty: a fresh pseudo-terminal in $PTY, a device no other test knows,
+# kept open (by ptyhold) until teardown.
+pty() {
+	fifo ptyname
+	exec {PTY_FD}> >(exec ptyhold >&"$fd_ptyname")
+	read -r -t 10 PTY <&"$fd_ptyname"
+	[ -c "$PTY" ]
 }
 
 # hdb PID: the HDB content lockdev writes, "%10d\n".

@@ -15,9 +15,7 @@ setup() {
 	lk_setup || return 1
 	NODE='' SESSION=lockkit-$$-$BATS_TEST_NUMBER
 	export LOCKDEV_LOCKDIR=/var/lock TERM=xterm
-	fifo ptyname
-	exec {PTY_FD}> >(exec ptyhold >&"$fd_ptyname")
-	read -r -t 10 PTY <&"$fd_ptyname"
+	pty || return 1
 	chmod 0666 "$PTY"	# cu opens the line as its own user
 	sleep 60 >/dev/null 2>&1 3>&- &
 	OWNER=$!
@@ -29,7 +27,6 @@ teardown() {
 	kill "$OWNER" 2>/dev/null || :
 	lockdev -q -u -f "$PTY" 2>/dev/null || :
 	if [ -n "$NODE" ]; then lockdev -q -u -f "$NODE" 2>/dev/null || :; fi
-	exec {PTY_FD}>&-
 	lk_teardown
 }
 

@@ -12,19 +12,6 @@ setup() {
 	OWNERS+=("$OWNER")
 }
 
-teardown() {
-	if [ -n "${PTY_FD:-}" ]; then exec {PTY_FD}>&-; fi
-	lk_teardown
-}
-
-# pty: a fresh pseudo-terminal in $PTY, kept open until teardown.
-pty() {
-	fifo ptyname
-	exec {PTY_FD}> >(exec ptyhold >&"$fd_ptyname")
-	read -r -t 10 PTY <&"$fd_ptyname"
-	[ -c "$PTY" ]
-}
-
 @test "free: exit 0, nothing printed; locked: exit 1 and the owner's pid" {
 	run -0 --separate-stderr lockdev /dev/null
 	assert_output ''
