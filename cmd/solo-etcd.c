@@ -116,15 +116,6 @@ usage(void)
 }
 
 static void
-parse_secs(const char *opt, const char *s, bool inf, struct timespec *ts)
-{
-	const char *errstr;
-
-	if (parse_duration(s, inf, ts, &errstr) == -1)
-		errx(LK_EXIT_USAGE, "invalid %s '%s': %s", opt, s, errstr);
-}
-
-static void
 parse_args(struct soloe *s, int argc, char *argv[])
 {
 	const char *errstr, *bad;
@@ -158,7 +149,7 @@ parse_args(struct soloe *s, int argc, char *argv[])
 			s->verbose = true;
 			break;
 		case 'w':
-			parse_secs("wait", optarg, true, &s->wait);
+			parse_duration_arg("wait", optarg, true, &s->wait);
 			s->have_wait = true;
 			break;
 		case OPT_CACERT:
@@ -174,7 +165,7 @@ parse_args(struct soloe *s, int argc, char *argv[])
 			s->conf.key = optarg;
 			break;
 		case OPT_MAXTIME:
-			parse_secs("max-time", optarg, false, &s->maxtime);
+			parse_duration_arg("max-time", optarg, false, &s->maxtime);
 			break;
 		case OPT_TEST:
 			s->test = true;

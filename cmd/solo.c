@@ -128,15 +128,6 @@ parse_port(const char *s, bool named)
 	return port;
 }
 
-static void
-parse_secs(const char *opt, const char *s, bool inf, struct timespec *ts)
-{
-	const char *errstr;
-
-	if (parse_duration(s, inf, ts, &errstr) == -1)
-		errx(LK_EXIT_USAGE, "invalid %s '%s': %s", opt, s, errstr);
-}
-
 /*
  * Whether a duration asks for anything: to --max-time and -sleep, 0 means
  * none, as when the option is not given.
@@ -195,9 +186,9 @@ parse_kay(struct solo *s, int argc, char *argv[])
 		if ((v = kay_option(argv[a], "port")) != NULL)
 			s->port = parse_port(VALUE(), false);
 		else if ((v = kay_option(argv[a], "timeout")) != NULL)
-			parse_secs("timeout", VALUE(), false, &s->maxtime);
+			parse_duration_arg("timeout", VALUE(), false, &s->maxtime);
 		else if ((v = kay_option(argv[a], "sleep")) != NULL)
-			parse_secs("sleep", VALUE(), false, &s->sleep);
+			parse_duration_arg("sleep", VALUE(), false, &s->sleep);
 		else if (strcmp(argv[a], "-verbose") == 0)
 			s->verbose = true;
 		else if (strcmp(argv[a], "-silent") == 0)
@@ -264,7 +255,7 @@ parse_args(struct solo *s, int argc, char *argv[])
 			s->verbose = true;
 			break;
 		case 'w':
-			parse_secs("wait", optarg, true, &s->wait);
+			parse_duration_arg("wait", optarg, true, &s->wait);
 			s->have_wait = true;
 			break;
 		case OPT_ABSTRACT:
@@ -292,7 +283,7 @@ parse_args(struct solo *s, int argc, char *argv[])
 			s->list = true;
 			break;
 		case OPT_MAXTIME:
-			parse_secs("max-time", optarg, false, &s->maxtime);
+			parse_duration_arg("max-time", optarg, false, &s->maxtime);
 			break;
 		case OPT_TEST:
 			s->test = true;

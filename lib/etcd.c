@@ -597,6 +597,27 @@ prefix_range(const char *prefix, bool last, int64_t maxrev)
 	return r;
 }
 
+/*
+ * A transaction of two operations either way: 0 with the answer in *resp
+ * (the caller puts it) and its two responses in *rs, or as call().
+ */
+static int
+txn(struct etcd *e, json_object *req, json_object **resp, json_object **rs)
+{
+	int r;
+
+	if ((r = call(e, "/v3/kv/txn", req, resp)) != 0)
+		return r;
+	*rs = jget(*resp, "responses", NULL);
+	if (*rs == NULL || json_object_array_length(*rs) != 2) {
+		json_object_put(*resp);
+		snprintf(e->why, sizeof(e->why), "%s: not a transaction's "
+		    "answer", etcd_endpoint(e));
+		return ETCD_REFUSED;
+	}
+	return 0;
+}
+
 static json_object *
 op(const char *kind, json_object *req)
 {
@@ -643,15 +664,8 @@ etcd_lock_txn(struct etcd *e, const char *prefix, const char *key,
 	    prefix_range(prefix, false, 0)));
 	json_object_object_add(req, "failure", ops);
 
-	if ((r = call(e, "/v3/kv/txn", req, &resp)) != 0)
+	if ((r = txn(e, req, &resp, &rs)) != 0)
 		return r;
-	rs = jget(resp, "responses", NULL);
-	if (rs == NULL || json_object_array_length(rs) != 2) {
-		json_object_put(resp);
-		snprintf(e->why, sizeof(e->why), "%s: not a transaction's "
-		    "answer", etcd_endpoint(e));
-		return ETCD_REFUSED;
-	}
 	if (json_object_get_boolean(jget(resp, "succeeded", NULL)))
 		*myrev = jint(resp, "header", "revision");
 	else {
@@ -696,15 +710,8 @@ etcd_last_before(struct etcd *e, const char *prefix, int64_t maxrev,
 	    prefix_range(prefix, true, maxrev)));
 	json_object_array_add(ops, op("request_range", get));
 	json_object_object_add(req, "success", ops);
-	if ((r = call(e, "/v3/kv/txn", req, &resp)) != 0)
+	if ((r = txn(e, req, &resp, &rs)) != 0)
 		return r;
-	rs = jget(resp, "responses", NULL);
-	if (rs == NULL || json_object_array_length(rs) != 2) {
-		json_object_put(resp);
-		snprintf(e->why, sizeof(e->why), "%s: not a transaction's "
-		    "answer", etcd_endpoint(e));
-		return ETCD_REFUSED;
-	}
 	r = first_kv(jget(json_object_array_get_idx(rs, 0), "response_range",
 	    NULL), kv);
 	*exists = jint(jget(json_object_array_get_idx(rs, 1),

@@ -1,8 +1,10 @@
 #include <ctype.h>
+#include <err.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "exitcode.h"
 #include "fmt.h"
 #include "parse.h"
 
@@ -48,6 +50,16 @@ parse_duration(const char *s, bool allow_inf, struct timespec *ts,
 	ts->tv_sec = (time_t)sec;
 	ts->tv_nsec = nsec;
 	return 0;
+}
+
+void
+parse_duration_arg(const char *opt, const char *s, bool allow_inf,
+    struct timespec *ts)
+{
+	const char *errstr;
+
+	if (parse_duration(s, allow_inf, ts, &errstr) == -1)
+		errx(LK_EXIT_USAGE, "invalid %s '%s': %s", opt, s, errstr);
 }
 
 static const struct {

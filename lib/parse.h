@@ -23,6 +23,14 @@ int	parse_duration(const char *, bool allow_inf, struct timespec *,
 	    const char **errstr);
 
 /*
+ * parse_duration() of the argument s of option opt, for a tool's option
+ * parser: on failure it exits LK_EXIT_USAGE after printing
+ * "invalid OPT 'S': REASON".
+ */
+void	parse_duration_arg(const char *opt, const char *s, bool allow_inf,
+	    struct timespec *);
+
+/*
  * A byte count with an optional suffix: K, M, G, T, P, E or KiB, MiB ...
  * for powers of 1024, KB, MB ... for powers of 1000.  A leading '-' is
  * accepted only with allow_negative.
