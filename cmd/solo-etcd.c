@@ -9,7 +9,6 @@
  * lease alive, and stop the command before the lease can expire.
  */
 #include <sys/signalfd.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
@@ -417,27 +416,6 @@ cloexec_ours(int fd)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-static struct timespec maxtime;
-
-/* In the vfork child: --max-time's timer survives the exec (see solo.c). */
-static void
-arm_maxtime(pid_t pid, void *arg)
-{
-	struct itimerval it;
-
-	(void)pid;
-	(void)arg;
-	if (maxtime.tv_sec == 0 && maxtime.tv_nsec == 0)
-		return;
-	signal(SIGALRM, SIG_DFL);
-	memset(&it, 0, sizeof(it));
-	it.it_value.tv_sec = maxtime.tv_sec;
-	it.it_value.tv_usec = maxtime.tv_nsec / 1000;
-	if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
-		it.it_value.tv_usec = 1;
-	setitimer(ITIMER_REAL, &it, NULL);
-}
-
 /* The earlier of a and b, where -1 is "never". */
 static long long
 earlier(long long a, long long b)
@@ -478,9 +456,10 @@ hold(const struct soloe *s, struct etcdlock *l, int sigfd, const sigset_t *old,
 	snprintf(fence, sizeof(fence), "%" PRId64, l->rev);
 	if (setenv("SOLO_FENCE", fence, 1) == -1)
 		err(LK_EXIT_OSERR, "setenv");
-	maxtime = s->maxtime;
+	/* As solo's: SIGALRM ends the command, blocked or ignored here. */
+	child_alarm_after(&s->maxtime);
 	each_fd(cloexec_ours);
-	pid = child_spawn(s->cmd, old, chld, arm_maxtime, NULL);
+	pid = child_spawn(s->cmd, old, chld, NULL, NULL);
 
 	for (;;) {
 		while ((sig = next_signal(sigfd, &si)) != 0) {

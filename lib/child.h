@@ -48,8 +48,9 @@ void	child_exec(char *const argv[]) __attribute__((noreturn));
  * Start argv in a child as child_run() does, for a caller that waits for
  * it itself: the child starts with signal mask *mask, and SIGCHLD's
  * action *chld if that ignores it (the caller has put its own, or the
- * default, so the child can be waited for); started() as in child_run().
- * Returns the child's pid; exits LK_EXIT_OSERR if vfork fails.
+ * default, so the child can be waited for); started() and
+ * child_alarm_after() as in child_run().  Returns the child's pid; exits
+ * LK_EXIT_OSERR if vfork fails.
  */
 pid_t	child_spawn(char *const argv[], const sigset_t *mask,
 	    const struct sigaction *chld, void (*started)(pid_t, void *),

@@ -224,6 +224,11 @@ need_uts() {
 	run -0 solo --etcd "$E" -U "$N" sh -c 'ls /proc/$$/fd'
 	assert_output "$(sh -c 'ls /proc/$$/fd')"
 	run -142 solo --etcd "$E" --max-time 0.1 -U "$N" sleep 10
+	# Also where the caller blocked or ignored SIGALRM (cron, Python).
+	run -142 as_caller -t 20 blocked ALRM solo --etcd "$E" --max-time 0.1 \
+		-U "$N" sleep 10
+	run -142 as_caller -t 20 ignored ALRM solo --etcd "$E" --max-time 0.1 \
+		-U "$N" sleep 10
 	# solo is the command's parent: a bare "wait" in it has nothing to
 	# wait for, and signals sent to solo reach it.
 	hold solo --etcd "$E" -U "$N"
