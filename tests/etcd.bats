@@ -346,8 +346,10 @@ need_uts() {
 	for i in 1 2 3; do
 		MEMBERS+=("$(member "m$i" "${c[i]}" "${p[i]}" "$cluster" "$d")")
 	done
+	# Bounded generously: on a machine under heavy load a member has
+	# been seen to take over 10 s to open its database.
 	for i in 1 2 3; do
-		within 20 healthy "http://127.0.0.1:${c[i]}" ||
+		within 40 healthy "http://127.0.0.1:${c[i]}" ||
 			fail "member m$i did not start: $(tail -3 "$d/m$i.log")"
 	done
 	# A TTL that leaves a loaded machine time to elect a new leader
