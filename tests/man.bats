@@ -36,3 +36,26 @@ check_page() {
 @test "lockdev.1 is lint clean and its SYNOPSIS matches usage" {
 	check_page lockdev
 }
+
+@test "no man page footer says BSD: .Os names lockkit" {
+	for p in flockrun solo lockdev; do
+		run -0 mandoc -Tascii "$BATS_TEST_DIRNAME/../man/$p.1"
+		assert_line --regexp '^lockkit +.* +lockkit$'
+		refute_line --regexp 'BSD'
+	done
+}
+
+@test "every JSON output section is in DESCRIPTION, not ENVIRONMENT" {
+	for p in flockrun solo lockdev; do
+		run -0 awk '/^\.Sh/ { sh = $2 } /^\.Ss JSON output/ { print sh }' \
+			"$BATS_TEST_DIRNAME/../man/$p.1"
+		assert_output DESCRIPTION
+	done
+}
+
+@test "the man pages call a holder's uid the real uid, as the tools print" {
+	for p in flockrun solo lockdev; do
+		run -1 grep -n "effective uid while\|holder's effective uid\|owner's effective uid" \
+			"$BATS_TEST_DIRNAME/../man/$p.1"
+	done
+}
