@@ -24,7 +24,6 @@
 #include "report.h"
 #include "version.h"
 
-#define MAXHOLDERS	16
 #define MAXFILES	64	/* file operand plus --also files */
 
 enum {
@@ -133,17 +132,25 @@ static int
 test_locks(struct filelock *fl, size_t n, const struct lockreq *req,
     int conflict, bool json)
 {
-	struct holder h[MAXHOLDERS];
+	struct holder *h;
 	struct report_entry e;
 	struct report *rep = NULL;
 	const char *why;
-	size_t i;
+	size_t i, max = 16;
 	int k, j, rv = LK_EXIT_OK;
 
+	if ((h = reallocarray(NULL, max, sizeof(*h))) == NULL)
+		err(LK_EXIT_OSERR, "holders");
 	if (json && (rep = report_new(&why)) == NULL)
 		errx(LK_EXIT_OSERR, "json: %s", why);
 	for (i = 0; i < n; i++) {
-		if ((k = filelock_test(&fl[i], req, h, MAXHOLDERS)) == -1)
+		/* A full array may have left holders out: grow, look again. */
+		while ((k = filelock_test(&fl[i], req, h, max)) != -1 &&
+		    (size_t)k == max) {
+			if ((h = reallocarray(h, max *= 2, sizeof(*h))) == NULL)
+				err(LK_EXIT_OSERR, "holders");
+		}
+		if (k == -1)
 			err(LK_EXIT_OSERR, "%s: cannot test lock",
 			    fl[i].path ? fl[i].path : "fd");
 		for (j = 0; j < k; j++) {
@@ -156,6 +163,7 @@ test_locks(struct filelock *fl, size_t n, const struct lockreq *req,
 		if (k > 0)
 			rv = conflict;
 	}
+	free(h);
 	if (json && report_print(rep, stdout) == -1)
 		err(LK_EXIT_OSERR, "stdout");
 	if (fflush(stdout) != 0)

@@ -164,6 +164,20 @@ seen(const struct holder *h, size_t n, const struct holder *c)
 	return false;
 }
 
+/* Whether a holder found through fdinfo already has lock line l's lock. */
+static bool
+listed(const struct holder *h, size_t n, const struct lockline *l)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (h[i].pid > 0 && h[i].kind == l->kind &&
+		    h[i].exclusive == l->exclusive && h[i].start == l->start &&
+		    h[i].end == l->end)
+			return true;
+	return false;
+}
+
 static size_t
 add(struct holder *h, size_t n, size_t max, const struct lockline *l,
     pid_t pid)
@@ -261,6 +275,15 @@ holder_find(dev_t dev, ino_t ino, enum lock_kind k, bool exclusive,
 		 * description; /proc/locks shows only the pid that took it
 		 * (or -1), which may have gone while a child keeps the lock.
 		 */
+		/*
+		 * Two descriptions with identical lock lines (same kind,
+		 * mode and range) have the same fdinfo holders: the scan for
+		 * the first found them all, and a second scan finding nothing
+		 * new must not add the line's own pid (-1 for OFD) as a
+		 * phantom holder.
+		 */
+		if (listed(h, n, &l))
+			continue;
 		before = n;
 		n = scan_fdinfo(&l, h, n, max);
 		if (n == before)

@@ -65,6 +65,34 @@ valid() {
 	release
 }
 
+@test "flockrun --test: 20 shared holders are all listed, in text and JSON" {
+	local i want=()
+	for i in $(seq 20); do
+		hold_as "h$i" flockrun -F -s f
+		want+=("$(eval echo "\$HELD_h$i")")
+	done
+	run -1 flockrun --test f
+	assert_equal "$(cut -d' ' -f1 <<<"$output" | sort -n | uniq)" \
+		"$(printf '%s\n' "${want[@]}" | sort -n)"
+	run -1 flockrun --test --json f
+	assert_equal "$(jq -r '.holders[].pid' <<<"$output" | sort -n | uniq)" \
+		"$(printf '%s\n' "${want[@]}" | sort -n)"
+	for i in $(seq 20); do echo go > "$T/h${i}_go"; done
+}
+
+@test "flockrun --test: two holders of identical ofd ranges, each once, no phantom" {
+	hold_as a flockrun -F --fcntl=ofd -s --length 10 f
+	hold_as b flockrun -F --fcntl=ofd -s --length 10 f
+	run -1 --separate-stderr flockrun --test --fcntl=ofd f
+	assert_equal "$stderr" ''
+	assert_equal "$(sort <<<"$output")" "$(printf '%s\n' \
+		"$HELD_a sh ofd shared 0-9" "$HELD_b sh ofd shared 0-9" | sort)"
+	run -1 flockrun --test --json --fcntl=ofd f
+	run -0 jq -c '[.holders[].pid] | sort' <<<"$output"
+	assert_output "$(printf '%s\n' "$HELD_a" "$HELD_b" | sort -n | paste -sd, | sed 's/.*/[&]/')"
+	echo go > "$T/a_go"; echo go > "$T/b_go"
+}
+
 @test "flockrun --test --json: -E sets the status, the document is the same" {
 	hold flockrun f
 	run -7 flockrun -E 7 --test --json f
