@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "devlock.h"
 #include "fmt.h"
 #include "lckfile.h"
@@ -775,6 +777,98 @@ watch_dir(const struct devlock *dl)
 	return ifd;
 }
 
+/*
+ * The waiters' queue.  A waiter that finds the device held first takes,
+ * blocking, an OFD write lock (fcntl F_OFD_SETLKW) on one byte of the
+ * device node; only the one holding it, the head, watches the lock
+ * directory and takes the lock files, then lets go.  The kernel keeps the
+ * others asleep in its own queue, so 1000 waiters cost one inotify
+ * instance (there are only fs.inotify.max_user_instances, 128 by default)
+ * and one wake-up per hand-off, not 1000 of each.
+ *
+ * Why this object and this kind of lock:
+ * - The device node needs no new file: UUCP tools (liblockdev, minicom)
+ *   read every LCK* name in the lock directory, and a file of ours
+ *   there could confuse them.
+ * - An OFD lock never conflicts with flock(2) (Linux keeps the two
+ *   apart), so the queue is independent of run mode's flock on the same
+ *   node, held across its command.  A head waits only for lock files,
+ *   never for that flock: it lets the queue go before run mode flocks
+ *   the device (take() returns first), so no process ever holds one
+ *   while waiting for the other, and no cycle can form.
+ * - The byte lies far past anything a program reads or locks on a device
+ *   (2^62 and up) and depends on the lock directory: waiters for the
+ *   same device in different lock directories (tests, chroots) never
+ *   queue behind each other's holders.  Two directories hashing alike
+ *   only share a queue: slower, still correct.  A program taking a
+ *   whole-file fcntl lock on the device conflicts with the queue; it
+ *   then sees the device busy while lockdev waits for it, and our
+ *   waiters wait for it, both bounded by their deadlines.
+ * - A queue member holds the device open (read-write, O_NONBLOCK,
+ *   O_NOCTTY; an OFD write lock needs a writable descriptor).  Where it
+ *   cannot be opened so (no write permission, TIOCEXCL's EBUSY, a driver
+ *   that refuses) or the lock cannot be had, the waiter waits unqueued,
+ *   as every waiter did before.
+ * - A head that is SIGKILLed, or exits any way, closes its descriptor,
+ *   and the kernel drops its lock and wakes the next waiter, which
+ *   becomes the head.  A waiter's deadline interrupts its wait in the
+ *   queue (deadline_alarm_arm()), and it leaves the queue then.
+ */
+#define QUEUE_BASE	((off_t)1 << 62)
+#define QUEUE_SPAN	((uint64_t)1 << 40)
+#define QUEUE_TIMEOUT	(-2)
+
+/* The queue's byte for this lock directory: see above. */
+static off_t
+queue_byte(const struct devlock *dl)
+{
+	const uint64_t k = 0x9e3779b97f4a7c15u;	/* Fibonacci hashing */
+	struct stat st;
+	uint64_t h;
+
+	if (fstat(dl->dirfd, &st) == -1)
+		return QUEUE_BASE;
+	h = ((uint64_t)st.st_dev * k ^ (uint64_t)st.st_ino) * k;
+	return QUEUE_BASE + (off_t)((h >> 20) % QUEUE_SPAN);
+}
+
+/*
+ * Wait until the deadline to be the queue's head.  Returns the descriptor
+ * that holds the queue (close it to let the next one in), QUEUE_TIMEOUT
+ * if the deadline passed first, or -1 if there is no queue to be had
+ * (see above; the caller then waits unqueued).
+ */
+static int
+queue_join(const struct devlock *dl, const struct deadline *d)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+	    .l_len = 1 };
+	struct stat st;
+	int fd, r, e;
+
+	fl.l_start = queue_byte(dl);
+	if ((fd = open(dl->dev, O_RDWR | O_NOCTTY | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	/* The node devlock_init() checked, not one put in its place since. */
+	if (fstat(fd, &st) == -1 || !S_ISCHR(st.st_mode) ||
+	    st.st_rdev != dl->rdev || deadline_alarm_arm(d) == -1) {
+		close(fd);
+		return -1;
+	}
+	/* EINTR from a SIGALRM before the deadline (a stray one): go on. */
+	while ((r = fcntl(fd, F_OFD_SETLKW, &fl)) == -1 && errno == EINTR &&
+	    !deadline_passed(d))
+		;
+	e = errno;
+	deadline_alarm_disarm();
+	if (r == -1) {
+		close(fd);
+		return e == EINTR ? QUEUE_TIMEOUT : -1;
+	}
+	return fd;
+}
+
 static int
 wait_for(struct devlock *dl, pid_t pid, const struct deadline *d,
     pid_t *owner)
@@ -838,11 +932,22 @@ int
 devlock_wait(struct devlock *dl, pid_t pid, const struct deadline *d,
     pid_t *owner)
 {
-	int r, e;
+	int r, e, qfd;
 
 	dl->waiting = true;
-	r = wait_for(dl, pid, d, owner);
+	/*
+	 * Head of the queue first, then wait as the only one watching.  A
+	 * deadline passed in the queue gets one last try, to report who
+	 * holds the device (or, if it went just then, to take it).
+	 */
+	if ((qfd = queue_join(dl, d)) == QUEUE_TIMEOUT)
+		r = devlock_lock(dl, pid, owner);
+	else
+		r = wait_for(dl, pid, d, owner);
 	e = errno;
+	/* Holding the lock files now, or giving up: the next one's turn. */
+	if (qfd >= 0)
+		close(qfd);
 	dl->waiting = false;
 	errno = e;
 	return r;
