@@ -456,27 +456,27 @@ $said"
 	assert_file_not_exists "locks/LTMP.$z.1.0"	# swept: a zombie is gone
 }
 
-# head PID: PID heads the waiters' queue, holding an OFD lock on the
-# device (its fdinfo lists it).  queued PID: PID sleeps in the queue.
-head() { grep -qs OFDLCK /proc/"$1"/fdinfo/*; }
-queued() { [ "$(cat "/proc/$1/wchan" 2>/dev/null)" = fcntl_setlk ]; }
+# queue_head PID: PID heads the waiters' queue, holding an OFD lock on the
+# device (its fdinfo lists it).  queue_member PID: PID sleeps in the queue.
+queue_head() { grep -qs OFDLCK /proc/"$1"/fdinfo/*; }
+queue_member() { [ "$(cat "/proc/$1/wchan" 2>/dev/null)" = fcntl_setlk ]; }
 
 @test "-w waiters queue behind one head; a SIGKILLed head hands the queue on" {
 	run -0 lockdev -l -p "$OWNER" /dev/null
 	lockdev -w 10 /dev/null sh -c 'echo a >> out' 3>&- &
 	a=$!
-	wait_until 5 head "$a"
+	wait_until 5 queue_head "$a"
 	lockdev -w 10 /dev/null sh -c 'echo b >> out' 3>&- &
 	b=$!
 	# Asleep in the kernel's queue, not watching the lock files.
-	wait_until 5 queued "$b"
-	run head "$b"
+	wait_until 5 queue_member "$b"
+	run queue_head "$b"
 	assert_failure
 	kill -KILL "$a"
 	st=0
 	wait "$a" || st=$?
 	assert_equal "$st" 137
-	wait_until 5 head "$b"
+	wait_until 5 queue_head "$b"
 	run -0 lockdev -u -p "$OWNER" /dev/null
 	wait "$b"
 	assert_equal "$(cat out)" b
@@ -487,7 +487,7 @@ queued() { [ "$(cat "/proc/$1/wchan" 2>/dev/null)" = fcntl_setlk ]; }
 	run -0 lockdev -l -p "$OWNER" /dev/null
 	lockdev -w 10 -l -p $$ /dev/null 3>&- &
 	a=$!
-	wait_until 5 head "$a"
+	wait_until 5 queue_head "$a"
 	t0=$(now_ms)
 	run -1 --separate-stderr lockdev -w 0.3 -l -p $$ /dev/null
 	[ $(($(now_ms) - t0)) -ge 300 ]
