@@ -218,12 +218,15 @@ check: need-bats $(TESTBINS)
 # ones; 500 SIGKILLed holders, 100 per kind; 1000 rounds of 8 lockdev -l
 # racing for a stale lock; 1000 waiters queued at once on one lock of
 # each kind (a port, an abstract and a private -U name, a flockrun file,
-# a lockdev device).
+# a lockdev device); 50 processes x 20 increments through solo --slots 8;
+# 100 races of two solo --replace.
 # Bounded: every wait has a deadline.
 stress: need-bats $(TESTBINS)
 	LOCKKIT_BIN=$(CURDIR)/$(BIN) LOCKKIT_SANITIZE=$(SANITIZE) \
 	    STRESS_PROCS=16 STRESS_ITERS=100 STRESS_KILLS=100 \
-	    STRESS_ROUNDS=1000 STRESS_WAITERS=1000 tests/run tests/stress.bats
+	    STRESS_ROUNDS=1000 STRESS_WAITERS=1000 \
+	    STRESS_SLOT_PROCS=50 STRESS_SLOT_ITERS=20 STRESS_REPLACES=100 \
+	    tests/run tests/stress.bats
 
 BENCHPKGS = hyperfine daemontools runit moreutils liblockfile-bin \
             lockfile-progs time strace perl

@@ -45,7 +45,7 @@
 
 enum {
 	OPT_CACERT = 256, OPT_CERT, OPT_ETCD, OPT_KEY, OPT_MAXTIME, OPT_TEST,
-	OPT_TTL, OPT_USER
+	OPT_TTL, OPT_USER, OPT_LOCAL
 };
 
 static const struct option longopts[] = {
@@ -54,9 +54,13 @@ static const struct option longopts[] = {
 	{ "conflict-exit-code",	required_argument,	NULL, 'E' },
 	{ "etcd",		required_argument,	NULL, OPT_ETCD },
 	{ "help",		no_argument,		NULL, 'h' },
+	/* solo's local-only options, refused by name below. */
+	{ "kill-after",		required_argument,	NULL, OPT_LOCAL },
 	{ "key",		required_argument,	NULL, OPT_KEY },
 	{ "max-time",		required_argument,	NULL, OPT_MAXTIME },
 	{ "quiet",		no_argument,		NULL, 'q' },
+	{ "replace",		no_argument,		NULL, OPT_LOCAL },
+	{ "slots",		required_argument,	NULL, OPT_LOCAL },
 	{ "test",		no_argument,		NULL, OPT_TEST },
 	{ "ttl",		required_argument,	NULL, OPT_TTL },
 	{ "unix",		required_argument,	NULL, 'U' },
@@ -118,11 +122,16 @@ static void
 parse_args(struct soloe *s, int argc, char *argv[])
 {
 	const char *errstr, *bad;
-	int ch;
+	int ch, li;
 
 	while ((ch = getopt_long(argc, argv, "+a:E:hqU:Vvw:", longopts,
-	    NULL)) != -1) {
+	    &li)) != -1) {
 		switch (ch) {
+		case OPT_LOCAL:
+			/* A holder on another host can be neither ended nor
+			 * counted in slots from here. */
+			errx(LK_EXIT_USAGE, "--%s is for local locks only: not "
+			    "with --etcd", longopts[li].name);
 		case 'a':
 			errx(LK_EXIT_USAGE, "--etcd locks a name (-U name), "
 			    "not an address");

@@ -28,12 +28,21 @@
 #include "parse.h"
 #include "privlock.h"
 #include "report.h"
+#include "slots.h"
 #include "socklock.h"
+#include "takeover.h"
 #include "version.h"
 
+/*
+ * --replace: the holder's grace between SIGTERM and SIGKILL, and without
+ * -w the time after it that the wait for the lock lasts.
+ */
+#define KILL_AFTER_DEFAULT	5
+#define REPLACE_MARGIN		1
+
 enum {
-	OPT_ABSTRACT = 256, OPT_DIR, OPT_ETCD, OPT_JSON, OPT_LIST,
-	OPT_MAXTIME, OPT_PRIVATE, OPT_TEST
+	OPT_ABSTRACT = 256, OPT_DIR, OPT_ETCD, OPT_JSON, OPT_KILLAFTER,
+	OPT_LIST, OPT_MAXTIME, OPT_PRIVATE, OPT_REPLACE, OPT_SLOTS, OPT_TEST
 };
 
 static const struct option longopts[] = {
@@ -44,10 +53,13 @@ static const struct option longopts[] = {
 	{ "etcd",		required_argument,	NULL, OPT_ETCD },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ "json",		no_argument,		NULL, OPT_JSON },
+	{ "kill-after",		required_argument,	NULL, OPT_KILLAFTER },
 	{ "list",		no_argument,		NULL, OPT_LIST },
 	{ "max-time",		required_argument,	NULL, OPT_MAXTIME },
 	{ "private",		no_argument,		NULL, OPT_PRIVATE },
 	{ "quiet",		no_argument,		NULL, 'q' },
+	{ "replace",		no_argument,		NULL, OPT_REPLACE },
+	{ "slots",		required_argument,	NULL, OPT_SLOTS },
 	{ "test",		no_argument,		NULL, OPT_TEST },
 	{ "unix",		required_argument,	NULL, 'U' },
 	{ "verbose",		no_argument,		NULL, 'v' },
@@ -57,8 +69,9 @@ static const struct option longopts[] = {
 };
 
 static const char synopsis[] =
-"usage: solo [-hqVv] [-a addr] [-E code] [-w secs] [--max-time secs] port\n"
-"            command [arg ...]\n"
+"usage: solo [-hqVv] [-a addr] [-E code] [-w secs] [--max-time secs]\n"
+"            [--replace [--kill-after secs] | --slots n] port command\n"
+"            [arg ...]\n"
 "       solo [options] [--abstract | --private] [--dir dir] -U name\n"
 "            command [arg ...]\n"
 "       solo [options] --test [--json] port | --test [--json] -U name\n"
@@ -82,6 +95,10 @@ static const char options[] =
 "  -q, --quiet              say nothing when the lock is held\n"
 "  -w, --wait SECS          wait up to SECS (fractional, or inf) for the lock\n"
 "      --max-time SECS      send the command SIGALRM after SECS\n"
+"      --replace            end the holder (SIGTERM, then SIGKILL) and take over\n"
+"      --kill-after SECS    with --replace, SIGKILL after SECS (default 5)\n"
+"      --slots N            let N copies run at once (1 to 64); SOLO_SLOT says\n"
+"                           which slot a command got\n"
 "      --test               take no lock; say whether it is held, and by whom\n"
 "      --list               list the ports and abstract names held now\n"
 "                           (root: everyone's)\n"
@@ -98,10 +115,11 @@ struct solo {
 	bool		 private, abstract;
 	int		 port;
 	int		 conflict;	/* exit status when held */
-	bool		 quiet, verbose, test, noport, list, json;
+	int		 slots;		/* --slots, 0 without */
+	bool		 quiet, verbose, test, noport, list, json, replace;
 	bool		 kay;		/* Kay's syntax: his -verbose output */
-	bool		 have_wait;
-	struct timespec	 wait, maxtime, sleep;
+	bool		 have_wait, have_killafter;
+	struct timespec	 wait, maxtime, sleep, killafter;
 	char		**cmd;
 	char		*shcmd[4];
 };
@@ -258,6 +276,10 @@ parse_args(struct solo *s, int argc, char *argv[])
 			parse_duration_arg("wait", optarg, true, &s->wait);
 			s->have_wait = true;
 			break;
+		case OPT_KILLAFTER:
+			parse_duration_arg("kill-after", optarg, false, &s->killafter);
+			s->have_killafter = true;
+			break;
 		case OPT_ABSTRACT:
 			s->abstract = true;
 			break;
@@ -285,6 +307,16 @@ parse_args(struct solo *s, int argc, char *argv[])
 		case OPT_MAXTIME:
 			parse_duration_arg("max-time", optarg, false, &s->maxtime);
 			break;
+		case OPT_REPLACE:
+			s->replace = true;
+			break;
+		case OPT_SLOTS:
+			s->slots = (int)parse_number(optarg, 1, SLOTS_MAX,
+			    &errstr);
+			if (errstr != NULL)
+				errx(LK_EXIT_USAGE, "invalid slots '%s': expected "
+				    "1 to %d", optarg, SLOTS_MAX);
+			break;
 		case OPT_TEST:
 			s->test = true;
 			break;
@@ -299,9 +331,11 @@ parse_args(struct solo *s, int argc, char *argv[])
 		errx(LK_EXIT_USAGE, "--json goes with --test or --list");
 	if (s->list) {
 		if (argc > 0 || s->test || s->unixname != NULL ||
-		    s->addr != NULL || s->have_wait || nonzero(&s->maxtime))
+		    s->addr != NULL || s->have_wait || nonzero(&s->maxtime) ||
+		    s->replace || s->slots > 0)
 			errx(LK_EXIT_USAGE, "--list takes no port, name, "
-			    "address, command, --test, -w or --max-time");
+			    "address, command, --test, -w, --max-time, "
+			    "--replace or --slots");
 		return;
 	}
 	if (s->unixname != NULL && s->addr != NULL)
@@ -317,7 +351,17 @@ parse_args(struct solo *s, int argc, char *argv[])
 		s->port = parse_port(argv[0], true);
 		argc--;
 		argv++;
+		if (s->port + s->slots - 1 > 65535)
+			errx(LK_EXIT_USAGE, "--slots %d from port %d runs past "
+			    "port 65535", s->slots, s->port);
 	}
+	if (s->replace && (s->test || s->slots > 0))
+		errx(LK_EXIT_USAGE, "--replace goes with neither --test nor "
+		    "--slots");
+	if (s->have_killafter && !s->replace)
+		errx(LK_EXIT_USAGE, "--kill-after needs --replace");
+	if (!s->have_killafter)
+		s->killafter.tv_sec = KILL_AFTER_DEFAULT;
 	if (s->test && argc > 0)
 		errx(LK_EXIT_USAGE, "--test takes no command");
 	if (s->test && (s->have_wait || nonzero(&s->maxtime)))
@@ -328,26 +372,35 @@ parse_args(struct solo *s, int argc, char *argv[])
 	s->cmd = argv;
 }
 
-/* The lock: a socket, or a private name's file (privlock.h). */
+/*
+ * The lock: a socket, or --slots' set of them (slots.h), or a private
+ * name's file (privlock.h).
+ */
 struct lock {
 	bool		 private;
-	struct socklock	 sl;
+	struct slots	 set;		/* one socket lock, or the slots */
+	struct socklock	*sl;		/* the slot taken, else the first */
 	struct privlock	 pl;
 };
 
 static const char *
 lock_name(struct lock *l)
 {
-	return l->private ? l->pl.path : socklock_name(&l->sl);
+	return l->private ? l->pl.path : slots_name(&l->set);
 }
 
 static int
 lock_try(struct lock *l, const struct deadline *d)
 {
+	int r;
+
 	if (l->private)
 		return d == NULL ? privlock_try(&l->pl) :
 		    privlock_wait(&l->pl, d);
-	return d == NULL ? socklock_try(&l->sl) : socklock_wait(&l->sl, d);
+	r = d == NULL ? slots_try(&l->set) : slots_wait(&l->set, d);
+	if (r == 0)
+		l->sl = &l->set.sl[l->set.taken];
+	return r;
 }
 
 /*
@@ -373,8 +426,14 @@ lock_setup(struct lock *l, const struct solo *s, uid_t uid)
 	char buf[PATH_MAX];
 	const char *errstr, *dir;
 
-	memset(l, 0, sizeof(*l));
+	/* Only what is used: the slots alone are 27 KiB. */
+	memset(&l->pl, 0, sizeof(l->pl));
 	if ((l->private = want_private(s))) {
+		/* flock(2) cannot wait on several files at once. */
+		if (s->slots > 0 || s->replace)
+			errx(LK_EXIT_USAGE, "--%s needs a port or an abstract "
+			    "name, not the private name '%s' (see --abstract)",
+			    s->slots > 0 ? "slots" : "replace", s->unixname);
 		if ((dir = s->dir) == NULL && ((dir = getenv("SOLO_DIR")) ==
 		    NULL || *dir == '\0'))
 			dir = privlock_default_dir(geteuid(), buf, sizeof(buf));
@@ -390,11 +449,16 @@ lock_setup(struct lock *l, const struct solo *s, uid_t uid)
 		}
 		if (!s->test && privlock_open(&l->pl, &errstr) == -1)
 			errx(exit_for_open(errno), "%s: %s", l->pl.path, errstr);
-	} else if (s->unixname != NULL) {
-		if (socklock_unix(&l->sl, uid, s->unixname, &errstr) == -1)
+		return;
+	}
+	l->sl = &l->set.sl[0];
+	if (s->unixname != NULL) {
+		if (slots_unix(&l->set, uid, s->unixname, s->slots,
+		    &errstr) == -1)
 			errx(LK_EXIT_USAGE, "invalid name '%s': %s",
 			    s->unixname, errstr);
-	} else if (socklock_tcp(&l->sl, s->addr, uid, s->port, &errstr) == -1) {
+	} else if (slots_tcp(&l->set, s->addr, uid, s->port, s->slots,
+	    &errstr) == -1) {
 		if (s->addr != NULL)
 			errx(LK_EXIT_USAGE, "invalid address '%s': %s",
 			    s->addr, errstr);
@@ -404,23 +468,45 @@ lock_setup(struct lock *l, const struct solo *s, uid_t uid)
 	}
 }
 
-/* Who holds the lock, one line ending in end: the same before a wait. */
+/*
+ * The lock could be neither taken nor tested: name the call that failed.
+ * Binding ::1 fails so where IPv6 is off (disable_ipv6): say so.
+ */
+static void __attribute__((noreturn))
+lock_failed(struct lock *l, int status)
+{
+	const char *what = l->private || l->sl->failed == NULL ? "lock" :
+	    l->sl->failed;
+
+	if (!l->private && errno == EADDRNOTAVAIL &&
+	    l->sl->sa.ss_family == AF_INET6 && strcmp(what, "bind") == 0)
+		errx(status, "%s: cannot bind: %s (is IPv6 off here?)",
+		    lock_name(l), strerror(errno));
+	err(status, "%s: cannot %s", lock_name(l), what);
+}
+
+/*
+ * Who holds the lock (l->sl, the slot in question, for a socket lock),
+ * one line ending in end: the same before a wait or a replacement.
+ */
 static void
 say_held(FILE *fp, struct lock *l, const char *end)
 {
 	char comm[32], whose[48];
+	const char *name;
 	pid_t pid;
 	uid_t uid;
 
 	pid = l->private ? privlock_holder(&l->pl, comm, sizeof(comm), &uid) :
-	    socklock_holder(&l->sl, comm, sizeof(comm), &uid);
+	    socklock_holder(l->sl, comm, sizeof(comm), &uid);
+	name = l->private ? l->pl.path : socklock_name(l->sl);
 	if (pid > 0)
-		fprintf(fp, "%s is held by pid %d (%s)%s%s\n", lock_name(l),
+		fprintf(fp, "%s is held by pid %d (%s)%s%s\n", name,
 		    (int)pid, comm, holder_whose(uid, whose, sizeof(whose)),
 		    end);
 	else
-		fprintf(fp, "%s is held by another process%s%s\n",
-		    lock_name(l), holder_whose(uid, whose, sizeof(whose)), end);
+		fprintf(fp, "%s is held by another process%s%s\n", name,
+		    holder_whose(uid, whose, sizeof(whose)), end);
 }
 
 /* A JSON report, or NULL for lines on stdout. */
@@ -486,25 +572,131 @@ list(bool json)
 	return LK_EXIT_OK;
 }
 
-/* --test --json: the holder of l, if r (held), in one document. */
+/* The holder of l (l->sl, the slot in question, for a socket lock). */
 static void
-test_json(struct lock *l, int r)
+holder_of(struct lock *l, struct socklock_holder *h)
+{
+	memset(h, 0, sizeof(*h));
+	snprintf(h->address, sizeof(h->address), "%s", l->private ?
+	    l->pl.path : socklock_name(l->sl));
+	/* A private name is flock(2) on its file (privlock.h). */
+	h->kind = l->private ? "flock" : l->sl->sa.ss_family == AF_UNIX ?
+	    "unix" : "tcp";
+	h->pid = l->private ? privlock_holder(&l->pl, h->comm,
+	    sizeof(h->comm), &h->uid) : socklock_holder(l->sl, h->comm,
+	    sizeof(h->comm), &h->uid);
+}
+
+/*
+ * For each slot of l, or the one lock: add its holder to rep if it is
+ * held, else with lines (rep NULL) say "SLOT is free".  Returns how many
+ * are free, or -1 with errno set (l->sl then the slot that failed).
+ */
+static int
+test_slots(struct lock *l, struct report *rep, bool quiet)
 {
 	struct socklock_holder h;
-	struct report *rep = out_start(true);
+	int i, r, nfree = 0;
 
-	if (r == 1) {
-		memset(&h, 0, sizeof(h));
-		snprintf(h.address, sizeof(h.address), "%s", lock_name(l));
-		/* A private name is flock(2) on its file (privlock.h). */
-		h.kind = l->private ? "flock" : l->sl.sa.ss_family == AF_UNIX ?
-		    "unix" : "tcp";
-		h.pid = l->private ? privlock_holder(&l->pl, h.comm,
-		    sizeof(h.comm), &h.uid) : socklock_holder(&l->sl, h.comm,
-		    sizeof(h.comm), &h.uid);
-		out_holder(&h, rep);
+	for (i = 0; i < l->set.n; i++) {
+		l->sl = &l->set.sl[i];
+		if ((r = socklock_held(l->sl)) == -1)
+			return -1;
+		nfree += r == 0;
+		if (quiet && rep == NULL)
+			continue;
+		if (r == 1) {
+			holder_of(l, &h);
+			out_holder(&h, rep);
+		} else if (rep == NULL)
+			printf("%s is free\n", socklock_name(l->sl));
+	}
+	l->sl = &l->set.sl[0];
+	return nfree;
+}
+
+/*
+ * --test: 0 if the lock, or any slot, is free; else who holds it.  With
+ * --json one document lists the holder, or every held slot's.
+ */
+static int
+test(const struct solo *s, struct lock *l)
+{
+	struct socklock_holder h;
+	struct report *rep = out_start(s->json);
+	int r;
+
+	if (!l->private && !l->set.plain) {
+		if ((r = test_slots(l, rep, s->quiet)) == -1)
+			lock_failed(l, LK_EXIT_OSERR);
+		r = r == 0;
+	} else {
+		r = l->private ? privlock_held(&l->pl) : socklock_held(l->sl);
+		if (r == -1)
+			lock_failed(l, LK_EXIT_OSERR);
+		if (r == 1 && (rep != NULL || !s->quiet)) {
+			holder_of(l, &h);
+			out_holder(&h, rep);
+		}
 	}
 	out_end(rep);
+	return r == 0 ? LK_EXIT_OK : s->conflict;
+}
+
+/*
+ * --verbose before a wait on slots: who holds each, "; waiting" after.
+ * A slot that is free by now (or cannot be asked) is left out: the wait
+ * takes it at once.
+ */
+static void
+say_slots_waiting(struct lock *l)
+{
+	int i;
+
+	for (i = 0; i < l->set.n; i++) {
+		l->sl = &l->set.sl[i];
+		if (socklock_held(l->sl) != 1)
+			continue;
+		fprintf(stderr, "%s: ", getprogname());
+		say_held(stderr, l, "; waiting");
+	}
+	l->sl = &l->set.sl[0];
+}
+
+/*
+ * --replace: end the holder and take the lock, waiting for it as -w does
+ * for the -w time, or without -w for the grace and a margin.  Returns as
+ * socklock_wait() does; a holder we may not end is a conflict.
+ */
+static int
+replace(const struct solo *s, struct lock *l, uid_t uid)
+{
+	struct timespec wait = s->wait;
+	struct takeover t;
+	struct deadline dl;
+	char whose[48];
+	int r;
+
+	if (!s->have_wait) {
+		wait = s->killafter;
+		wait.tv_sec += REPLACE_MARGIN;
+	}
+	if (s->verbose) {
+		fprintf(stderr, "%s: ", getprogname());
+		say_held(stderr, l, "; replacing");
+	}
+	deadline_start(&dl, &wait);
+	if ((r = takeover_lock(l->sl, uid, &s->killafter, &dl, s->verbose,
+	    &t)) != 2)
+		return r;
+	if (s->quiet)
+		exit(s->conflict);
+	if (t.pid > 0)
+		errx(s->conflict, "%s is held by pid %d (%s)%s: only root may "
+		    "end another user's process", lock_name(l), (int)t.pid,
+		    t.comm, holder_whose(t.uid, whose, sizeof(whose)));
+	errx(s->conflict, "%s is held by another user's process, or one not "
+	    "visible here: not ended", lock_name(l));
 }
 
 /* --verbose, for root: a lock any user could take first. */
@@ -513,9 +705,9 @@ warn_open(struct lock *l)
 {
 	int start;
 
-	if (l->private || !socklock_open_to_all(&l->sl, &start))
+	if (l->private || !socklock_open_to_all(l->sl, &start))
 		return;
-	if (l->sl.sa.ss_family == AF_UNIX)
+	if (l->sl->sa.ss_family == AF_UNIX)
 		warnx("warning: any user may take %s first: abstract names "
 		    "are open to all; drop --abstract", lock_name(l));
 	else
@@ -524,29 +716,13 @@ warn_open(struct lock *l)
 		    lock_name(l), start, start);
 }
 
-/*
- * The lock could be neither taken nor tested: name the call that failed.
- * Binding ::1 fails so where IPv6 is off (disable_ipv6): say so.
- */
-static void __attribute__((noreturn))
-lock_failed(struct lock *l, int status)
-{
-	const char *what = l->private || l->sl.failed == NULL ? "lock" :
-	    l->sl.failed;
-
-	if (!l->private && errno == EADDRNOTAVAIL &&
-	    l->sl.sa.ss_family == AF_INET6 && strcmp(what, "bind") == 0)
-		errx(status, "%s: cannot bind: %s (is IPv6 off here?)",
-		    lock_name(l), strerror(errno));
-	err(status, "%s: cannot %s", lock_name(l), what);
-}
-
 int
 main(int argc, char *argv[])
 {
 	struct solo s;
 	struct lock l;
 	struct deadline dl;
+	char slot[16];
 	uid_t uid = getuid();
 	int r, fd;
 
@@ -565,49 +741,50 @@ main(int argc, char *argv[])
 		return list(s.json);
 	lock_setup(&l, &s, uid);
 
-	if (s.test) {
-		r = l.private ? privlock_held(&l.pl) : socklock_held(&l.sl);
-		if (r == -1)
-			lock_failed(&l, LK_EXIT_OSERR);
-		if (s.json) {
-			test_json(&l, r);
-			return r == 0 ? LK_EXIT_OK : s.conflict;
-		}
-		if (r == 0)
-			return LK_EXIT_OK;
-		if (!s.quiet)
-			say_held(stdout, &l, "");
-		return fflush(stdout) == 0 ? s.conflict : LK_EXIT_OSERR;
-	}
+	if (s.test)
+		return test(&s, &l);
 
 	r = lock_try(&l, NULL);
-	if (r == 1 && s.have_wait) {
-		if (s.verbose) {
+	if (r == 1 && s.replace)
+		r = replace(&s, &l, uid);
+	else if (r == 1 && s.have_wait) {
+		if (s.verbose && (l.private || l.set.plain)) {
 			fprintf(stderr, "%s: ", getprogname());
 			say_held(stderr, &l, "; waiting");
-		}
+		} else if (s.verbose)
+			say_slots_waiting(&l);
 		deadline_start(&dl, &s.wait);
 		r = lock_try(&l, &dl);
 	}
 	if (r == -1)
 		lock_failed(&l, exit_for_lock(errno));
 	if (r == 1) {
-		if (!s.quiet) {
+		if (s.quiet)
+			return s.conflict;
+		if (l.private || l.set.plain) {
 			fprintf(stderr, "%s: ", getprogname());
 			say_held(stderr, &l, "");
-		}
+		} else
+			warnx("%s: all %d slots are held", lock_name(&l),
+			    l.set.n);
 		return s.conflict;
 	}
 	if (s.verbose) {
-		warnx("%s %s", l.private ? "lock" : "bind", lock_name(&l));
+		warnx("%s %s", l.private ? "lock" : "bind", l.private ?
+		    l.pl.path : socklock_name(l.sl));
 		if (uid == 0 && !s.kay)
 			warn_open(&l);
 	}
 
 	/* The one descriptor the command inherits: the lock itself. */
-	fd = l.private ? l.pl.fd : l.sl.fd;
+	fd = l.private ? l.pl.fd : l.sl->fd;
 	if (fcntl(fd, F_SETFD, 0) == -1)
 		err(LK_EXIT_OSERR, "%s: fcntl", lock_name(&l));
+	if (s.slots > 0) {
+		snprintf(slot, sizeof(slot), "%d", l.set.taken);
+		if (setenv("SOLO_SLOT", slot, 1) == -1)
+			err(LK_EXIT_OSERR, "setenv");
+	}
 	if (nonzero(&s.sleep))
 		while (nanosleep(&s.sleep, &s.sleep) == -1 && errno == EINTR)
 			continue;

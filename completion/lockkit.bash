@@ -211,7 +211,7 @@ _solo_module()
 		return
 		;;
 	-a | --addr | -E | --conflict-exit-code | -w | --wait | --max-time | \
-	    --etcd | --ttl | --user)
+	    --etcd | --ttl | --user | --kill-after | --slots)
 		return
 		;;
 	esac
@@ -226,12 +226,12 @@ _solo_module()
 		return
 	fi
 
-	_lockkit_operand aEUw '|--addr|--conflict-exit-code|--unix|--wait|--max-time|--dir|--etcd|--ttl|--cacert|--cert|--key|--user|'
+	_lockkit_operand aEUw '|--addr|--conflict-exit-code|--unix|--wait|--max-time|--dir|--etcd|--ttl|--cacert|--cert|--key|--user|--kill-after|--slots|'
 	if ((op == cword)) && [[ $cur == -* ]]; then
 		_lockkit_options --addr --unix --private --abstract --dir \
-		    --conflict-exit-code --quiet --wait --max-time --test \
-		    --list --json --verbose --help --version --etcd --ttl \
-		    --cacert --cert --key --user
+		    --conflict-exit-code --quiet --wait --max-time --replace \
+		    --kill-after --slots --test --list --json --verbose --help \
+		    --version --etcd --ttl --cacert --cert --key --user
 		return
 	fi
 	# The command follows the port, or with -U comes first; --test

@@ -311,38 +311,66 @@ holder_print(FILE *fp, const struct holder *h)
 	fprintf(fp, "%s\n", holder_whose(h->uid, whose, sizeof(whose)));
 }
 
-pid_t
-holder_of_socket(unsigned long ino)
+/* Does pid have a descriptor for the socket whose link text is want? */
+static bool
+has_socket(pid_t pid, const char *want)
 {
-	char want[48], link[64], path[64];
-	struct dirent *pe, *fe;
-	DIR *proc, *fds;
+	char link[64], path[64];
+	struct dirent *fe;
+	DIR *fds;
 	ssize_t n;
-	pid_t pid, found = 0;
+	bool found = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if ((fds = opendir(path)) == NULL)
+		return false;
+	while (!found && (fe = readdir(fds)) != NULL) {
+		n = readlinkat(dirfd(fds), fe->d_name, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		found = strcmp(link, want) == 0;
+	}
+	closedir(fds);
+	return found;
+}
+
+size_t
+holder_socket_pids(unsigned long ino, pid_t *pids, size_t max)
+{
+	char want[48];
+	struct dirent *pe;
+	DIR *proc;
+	size_t n = 0;
+	pid_t pid;
 
 	snprintf(want, sizeof(want), "socket:[%lu]", ino);
 	if ((proc = opendir("/proc")) == NULL)
 		return 0;
-	while (found == 0 && (pe = readdir(proc)) != NULL) {
+	while (n < max && (pe = readdir(proc)) != NULL) {
 		if (!isdigit((unsigned char)pe->d_name[0]))
 			continue;
 		pid = (pid_t)strtol(pe->d_name, NULL, 10);
-		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-		if ((fds = opendir(path)) == NULL)
-			continue;
-		while ((fe = readdir(fds)) != NULL) {
-			n = readlinkat(dirfd(fds), fe->d_name, link,
-			    sizeof(link) - 1);
-			if (n <= 0)
-				continue;
-			link[n] = '\0';
-			if (strcmp(link, want) == 0) {
-				found = pid;
-				break;
-			}
-		}
-		closedir(fds);
+		if (has_socket(pid, want))
+			pids[n++] = pid;
 	}
 	closedir(proc);
-	return found;
+	return n;
+}
+
+pid_t
+holder_of_socket(unsigned long ino)
+{
+	pid_t pid;
+
+	return holder_socket_pids(ino, &pid, 1) == 1 ? pid : 0;
+}
+
+bool
+holder_has_socket(pid_t pid, unsigned long ino)
+{
+	char want[48];
+
+	snprintf(want, sizeof(want), "socket:[%lu]", ino);
+	return has_socket(pid, want);
 }

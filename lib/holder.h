@@ -72,4 +72,14 @@ void	holder_print(FILE *, const struct holder *);
  */
 pid_t	holder_of_socket(unsigned long ino);
 
+/*
+ * Every process with a descriptor for socket inode ino, as
+ * holder_of_socket() finds them: up to max pids stored in pids, their
+ * count returned (0 if none is visible).
+ */
+size_t	holder_socket_pids(unsigned long ino, pid_t *pids, size_t max);
+
+/* Whether pid has a descriptor for socket inode ino now. */
+bool	holder_has_socket(pid_t, unsigned long ino);
+
 #endif

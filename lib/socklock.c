@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -823,4 +824,38 @@ socklock_list(uid_t uid, bool all,
 	    list_unix(uid, all, fn, arg) == -1)
 		return -1;
 	return 0;
+}
+
+unsigned long
+socklock_inode(const struct socklock *sl)
+{
+	return bound_inode(sl, NULL);
+}
+
+int
+socklock_watch(struct socklock *sl, int *fdp)
+{
+	int k;
+
+	if ((k = knock(sl, fdp)) == -1)
+		return -1;
+	/*
+	 * The local port is chosen at connect(), before any packet: a
+	 * pending connection given the lock's own port would meet itself
+	 * and never be reset (see connected()), so it means "free" at once.
+	 */
+	if (k == KNOCK_PENDING && (k = connected(sl, *fdp)) != KNOCK_QUEUED) {
+		close_keep_errno(*fdp);
+		*fdp = -1;
+		return k == -1 ? -1 : 1;
+	}
+	if (k == KNOCK_QUEUED)
+		return 0;
+	/*
+	 * Free, refused (between bind and listen, or a holder still
+	 * closing), or no connection possible here: loopback down, no
+	 * local port left, a unix queue full.  The caller retries the
+	 * bind after a backoff, as socklock_wait() does.
+	 */
+	return 1;
 }

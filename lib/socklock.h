@@ -110,4 +110,25 @@ struct socklock_holder {
 int	socklock_list(uid_t uid, bool all,
 	    void (*fn)(const struct socklock_holder *, void *), void *arg);
 
+/*
+ * The inode of the socket bound at the lock's address, a listening one
+ * first (from /proc/net/tcp, tcp6 or unix), or 0 if none is found.
+ */
+unsigned long	socklock_inode(const struct socklock *);
+
+/*
+ * Start watching the lock's holder without blocking, to wait on several
+ * locks at once: a non-blocking connection to its listening socket,
+ * which is never accepted.  Returns 0 with *fd set to that connection:
+ * poll(2) it for POLLIN | POLLRDHUP, and it turns readable or hung up
+ * when the connection is refused or reset, as the holder's socket closes;
+ * the caller closes it.  Returns 1 when there is nobody to watch (the
+ * address free, bound but not listening, a unix queue full, or no
+ * connection possible at all, as with loopback down): the caller should
+ * try to take the lock, and watch again after a pause (a backoff, as
+ * socklock_wait() does).  Returns -1 with errno and sl->failed set on
+ * any other failure.
+ */
+int	socklock_watch(struct socklock *, int *fd);
+
 #endif

@@ -136,6 +136,26 @@ bad() {
 	bad 69 "cannot run no-such-command-xyz" solo "$P" no-such-command-xyz
 }
 
+@test "solo: --slots and --replace" {
+	bad 64 "^solo: invalid slots '0': expected 1 to 64$" solo --slots 0 "$P" true
+	bad 64 "invalid slots '65': expected 1 to 64" solo --slots 65 "$P" true
+	bad 64 "invalid slots 'x'" solo --slots x "$P" true
+	bad 64 "invalid slots ' 4'" solo --slots ' 4' "$P" true
+	bad 64 "^solo: --slots 8 from port 65530 runs past port 65535$" solo --slots 8 65530 true
+	bad 64 "runs past port 65535" solo --test --slots 2 65535
+	bad 64 "^solo: invalid name 'x{79}': too long with its slot number$" solo --slots 10 --abstract -U "$(printf 'x%.0s' $(seq 79))" true
+	bad 64 "invalid name 'a b': must be printable" solo --slots 2 --abstract -U 'a b' true
+	bad 64 "^solo: --slots needs a port or an abstract name, not the private name 'x' \(see --abstract\)$" solo --slots 2 --private -U x true
+	bad 64 "^solo: --replace needs a port or an abstract name, not the private name 'x'" solo --replace --private -U x true
+	bad 64 "^solo: --replace is for local locks only: not with --etcd$" env LOCKKIT_LIBEXECDIR="$LOCKKIT_BIN" solo --etcd http://127.0.0.1:1 --replace -U x true
+	bad 64 "^solo: --slots is for local locks only: not with --etcd$" env LOCKKIT_LIBEXECDIR="$LOCKKIT_BIN" solo --slots 2 --etcd http://127.0.0.1:1 -U x true
+	bad 64 "^solo: --replace goes with neither --test nor --slots$" solo --replace --slots 2 "$P" true
+	bad 64 "--replace goes with neither" solo --replace --test "$P"
+	bad 64 "^solo: --kill-after needs --replace$" solo --kill-after 3 "$P" true
+	bad 64 "invalid kill-after 'inf'" solo --replace --kill-after inf "$P" true
+	bad 64 "invalid kill-after '-1': negative" solo --replace --kill-after -1 "$P" true
+}
+
 @test "solo: Kay syntax" {
 	bad 64 "invalid port '0'" solo -port=0 true
 	bad 64 "invalid port 'abc': expected 1 to 65535" solo -port=abc true

@@ -90,7 +90,8 @@ comp() {
 @test "completion: durations, numbers and addresses are left free" {
 	for line in 'flockrun -w ' 'flockrun --timeout ' 'flockrun --start ' \
 	    'flockrun -E ' 'flockrun --max-time ' 'solo --wait ' 'solo --max-time ' 'solo -a ' \
-	    'lockdev -w ' 'solo 80' 'solo -w 5 80'; do
+	    'lockdev -w ' 'solo 80' 'solo -w 5 80' 'solo --slots ' \
+	    'solo --replace --kill-after '; do
 		run -0 comp "$line"
 		assert_output ''
 	done
@@ -133,6 +134,8 @@ comp() {
 	run -0 comp 'solo --unix=job lkcmd g'
 	assert_output 'gamma'
 	run -0 comp 'solo -port=80 -silent lkcmd b'
+	assert_output 'beta'
+	run -0 comp 'solo --slots 4 --replace --kill-after 3 80 lkcmd b'
 	assert_output 'beta'
 	run -0 comp 'solo --test -U job '
 	assert_output ''

@@ -132,6 +132,30 @@ valid() {
 	release
 }
 
+@test "solo --test --json --slots: one document, every held slot's holder" {
+	addr="127.$(( (ME >> 8) & 255 )).$(( ME & 255 )).1"
+	hold solo "$P"
+	hold_as b solo "$((P + 1))"
+	# Slot 2 is free: status 0, the two holders listed, nothing else.
+	run -0 --separate-stderr solo --test --json --slots 3 "$P"
+	assert_equal "$stderr" ''
+	run -0 jq -r '.holders[] | "\(.pid) \(.kind) \(.address)"' <<<"$output"
+	assert_equal "$output" "$HELD tcp $addr:$P
+$HELD_b tcp $addr:$((P + 1))"
+	hold_as c solo --abstract -U "slots$P/0"
+	hold_as d solo "$((P + 2))"
+	run -1 solo -q --test --json --slots 3 "$P"
+	run -0 jq -r '.holders[].address' <<<"$output"
+	assert_equal "$output" "$addr:$P
+$addr:$((P + 1))
+$addr:$((P + 2))"
+	# -U names: NAME/0 to NAME/N-1.
+	run -0 solo --test --json --slots 2 --abstract -U "slots$P"
+	run -0 jq -r '.holders[] | "\(.pid) \(.kind) \(.address)"' <<<"$output"
+	assert_output "$HELD_c unix @solo/$ME/slots$P/0"
+	release
+}
+
 @test "solo --test --json --abstract -U: a name with a quote and a backslash" {
 	name="j\"s\\$P"
 	hold solo --abstract -U "$name"

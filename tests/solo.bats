@@ -235,6 +235,32 @@ free: 0"
 	refute_output --partial unreachable
 }
 
+# The same for --slots: with no connection to watch a slot with, the
+# waiter falls back to retrying bind on each, and takes the one freed.
+@test "loopback down: a waiter on full --slots retries bind and takes the freed slot" {
+	need_netns_down
+	mkfifo held go waiting
+	run -0 in_netns_down '
+		exec 3<>held 4<>go 5<>waiting
+		solo --slots 2 "$1" sh -c "echo \$\$ > held; exec sleep 60" &
+		h0=$!
+		read -r -t 10 pid0 <&3 || exit 97
+		solo --slots 2 "$1" sh -c "echo \$\$ > held; read x < go" &
+		h1=$!
+		read -r -t 10 pid1 <&3 || exit 97
+		solo -v -w 10 --slots 2 "$1" sh -c "echo ran \$SOLO_SLOT" 2>&5 &
+		w=$!
+		read -r -t 10 line <&5 || exit 97
+		read -r -t 10 line <&5 || exit 97
+		echo >&4
+		wait $h1
+		wait $w; echo "waited: $?"
+		kill $h0; wait $h0 || :' "$P"
+	assert_output "ran 1
+waited: 0"
+	refute_output --partial unreachable
+}
+
 # With IPv6 off in the namespace there is no ::1 to bind: every form
 # fails at once, naming bind and the likely cause, never connect.
 @test "-a ::1 where IPv6 is off: one line naming bind, at once" {
@@ -384,4 +410,233 @@ wait: 65"
 	assert_line --index 0 --partial "usage: solo"
 	run -0 solo -V
 	assert_output --regexp '^solo \(lockkit\) '
+}
+
+@test "--replace ends the holder with SIGTERM and runs the command" {
+	hold solo "$P"
+	run -0 --separate-stderr solo --replace "$P" echo took
+	assert_output took
+	assert_equal "$stderr" ''
+	st=0
+	wait "$HOLDER" || st=$?
+	HOLDER=
+	assert_equal "$st" 143
+}
+
+@test "--replace on a free lock takes it, as without" {
+	run -0 --separate-stderr solo --replace "$P" echo took
+	assert_output took
+	run -0 solo --replace --abstract -U r echo took
+}
+
+@test "--replace: a holder that ignores SIGTERM gets SIGKILL after --kill-after" {
+	hold env --ignore-signal=TERM solo "$P"
+	t0=$(now_ms)
+	run -0 --separate-stderr solo -v --replace --kill-after 0.3 "$P" echo took
+	assert_output took
+	[ $(($(now_ms) - t0)) -ge 300 ]
+	assert_equal "${stderr_lines[0]}" "solo: $ADDR:$P is held by pid $HELD (sh); replacing"
+	assert_equal "${stderr_lines[1]}" "solo: $ADDR:$P: sending SIGTERM to pid $HELD (sh)"
+	assert_equal "${stderr_lines[2]}" "solo: $ADDR:$P: sending SIGKILL to pid $HELD (sh)"
+	assert_equal "${stderr_lines[3]}" "solo: bind $ADDR:$P"
+	st=0
+	wait "$HOLDER" || st=$?
+	HOLDER=
+	assert_equal "$st" 137
+}
+
+# The holder of -U NAME, its child that inherited the socket, and a
+# process of the same group started before the lock: --replace ends the
+# two that hold the socket and leaves the third.
+@test "--replace -U: every process holding the socket is ended, not its group" {
+	fifo ready
+	setsid sh -c 'sleep 30 & echo $! > "$1"; shift
+		exec solo --abstract -U "$@"' sh "$T/sib" rep sh -c '
+		sleep 30 & echo $! > "$1"; echo > "$2"; wait' sh "$T/kid" \
+	    "$T/ready" 3>&- &
+	HOLDER=$!
+	read -r -t 10 _ <&"$fd_ready"
+	OWNERS+=("$(cat sib)")
+	kid=$(cat kid)
+	OWNERS+=("$kid")
+	run -0 solo --replace --abstract -U rep echo took
+	assert_output took
+	st=0
+	wait "$HOLDER" || st=$?
+	HOLDER=
+	assert_equal "$st" 143
+	run -0 kill -0 "$(cat sib)"
+	gone() { ! kill -0 "$1" 2>/dev/null; }
+	wait_until 5 gone "$kid" || :
+	run -1 kill -0 "$kid"
+}
+
+@test "--replace refuses another user's holder (1 or -E, one line); root ends it" {
+	[ "$(id -u)" = 0 ] || skip "needs root to run as two other uids"
+	as() { setpriv --reuid="$1" --regid="$1" --clear-groups "${@:2}"; }
+	# The fifos by descriptor: the other user may not enter $T.
+	fifo ready
+	fifo go
+	as 65534 solo -a 127.0.0.9 "$P" sh -c 'echo $$; read x' \
+	    <&"$fd_go" >&"$fd_ready" 3>&- &
+	HOLDER=$!
+	read -r -t 10 HELD <&"$fd_ready"
+	# Another user cannot see the holder's descriptors at all ...
+	run -1 --separate-stderr as 1000 solo --replace -a 127.0.0.9 "$P" touch ran
+	assert_equal "$stderr" "solo: 127.0.0.9:$P is held by another user's process, or one not visible here: not ended"
+	run -7 as 1000 solo --replace -E 7 -a 127.0.0.9 "$P" touch ran
+	# ... and one that can (here by capabilities) is refused by uid.
+	run -1 --separate-stderr as 1000 --inh-caps +sys_ptrace,+dac_read_search \
+	    --ambient-caps +sys_ptrace,+dac_read_search \
+	    solo --replace -a 127.0.0.9 "$P" touch ran
+	assert_equal "$stderr" "solo: 127.0.0.9:$P is held by pid $HELD (sh) of another user (uid 65534): only root may end another user's process"
+	assert_file_not_exists ran
+	run -1 solo --test -a 127.0.0.9 "$P"
+	run -0 solo --replace -a 127.0.0.9 "$P" echo root
+	assert_output root
+	st=0
+	wait "$HOLDER" || st=$?
+	HOLDER=
+	assert_equal "$st" 143
+}
+
+# The replacer is stopped once it has signalled the holder; the holder
+# then goes, and a third process takes the lock before the replacer runs
+# again: that one is waited for (-w), never signalled.
+@test "--replace waits for a third process that took the lock in between" {
+	hold env --ignore-signal=TERM solo "$P"
+	fifo err
+	solo -v --replace --kill-after 0.2 -w 1 "$P" touch ran 2>&"$fd_err" 3>&- &
+	r=$!
+	read -r -t 10 line <&"$fd_err"
+	read -r -t 10 line <&"$fd_err"
+	assert_equal "$line" "solo: $ADDR:$P: sending SIGTERM to pid $HELD (sh)"
+	kill -STOP "$r"
+	release
+	hold solo "$P"
+	kill -CONT "$r"
+	st=0
+	wait "$r" || st=$?
+	assert_equal "$st" 1
+	read -r -t 10 line <&"$fd_err"
+	assert_equal "$line" "solo: $ADDR:$P is held by pid $HELD (sh)"
+	assert_file_not_exists ran
+	run -1 solo --test "$P"
+	assert_output "$ADDR:$P is held by pid $HELD (sh)"
+	release
+}
+
+# Two --replace at once for one lock: each ends whoever holds it when it
+# looks, and waits for the lock; a command ended by the other exits 143
+# through its trap, which clears its mark.  Never both inside.
+@test "two --replace at once: one after the other, never both inside" {
+	hold solo "$P"
+	cmd='trap "rm -f inside; exit 143" TERM; set -C
+		: > inside || exit 99; echo $$ >> ran; sleep 0.3 & wait $!
+		rm inside'
+	solo --replace "$P" sh -c "$cmd" 3>&- &
+	a=$!
+	solo --replace "$P" sh -c "$cmd" 3>&- &
+	b=$!
+	sa=0 sb=0
+	wait "$a" || sa=$?
+	wait "$b" || sb=$?
+	[[ $sa =~ ^(0|143)$ ]] || fail "first replacer: $sa"
+	[[ $sb =~ ^(0|143)$ ]] || fail "second replacer: $sb"
+	[ "$sa" = 0 ] || [ "$sb" = 0 ] || fail "neither ran to the end"
+	# A command ended before its first line leaves none.
+	[ "$(wc -l < ran)" -ge $(( (sa == 0) + (sb == 0) )) ]
+	assert_file_not_exists inside
+	st=0
+	wait "$HOLDER" || st=$?
+	HOLDER=
+	assert_equal "$st" 143
+}
+
+# slot_holders N [SOLO-ARGS...]: N holders of solo --slots N SOLO-ARGS,
+# each writing "SLOT PID" on fifo ready once it runs, then waiting for a
+# line on its own fifo go.SLOT.  Sets SLOT_PID[SLOT], SOLO_PIDS.
+slot_holders() {
+	local n=$1 i slot pid
+	shift
+	fifo ready
+	SOLO_PIDS=()
+	for ((i = 0; i < n; i++)); do
+		mkfifo "go.$i"
+		solo --slots "$n" "$@" sh -c 'echo "$SOLO_SLOT $$" > "$1"
+			read x < "go.$SOLO_SLOT"' sh "$T/ready" 3>&- &
+		SOLO_PIDS+=($!)
+		OWNERS+=($!)
+	done
+	for ((i = 0; i < n; i++)); do
+		read -r -t 10 slot pid <&"$fd_ready"
+		SLOT_PID[$slot]=$pid
+	done
+}
+
+@test "--slots N: N copies at once, each told its slot; the next is refused" {
+	declare -A SLOT_PID
+	slot_holders 3 "$P"
+	assert_equal "${!SLOT_PID[*]}" "2 1 0"
+	run -1 --separate-stderr solo --slots 3 "$P" touch ran
+	assert_equal "$stderr" "solo: $ADDR:$P-$((P + 2)): all 3 slots are held"
+	assert_file_not_exists ran
+	# Each slot is an ordinary lock.
+	run -1 solo --test $((P + 1))
+	assert_output "$ADDR:$((P + 1)) is held by pid ${SLOT_PID[1]} (sh)"
+	run -1 solo --test --slots 3 "$P"
+	assert_output "$ADDR:$P is held by pid ${SLOT_PID[0]} (sh)
+$ADDR:$((P + 1)) is held by pid ${SLOT_PID[1]} (sh)
+$ADDR:$((P + 2)) is held by pid ${SLOT_PID[2]} (sh)"
+	run -0 solo --test --slots 4 "$P"
+	assert_line --index 3 "$ADDR:$((P + 3)) is free"
+	run -1 --separate-stderr solo --test -q --slots 3 "$P"
+	assert_output ''
+	echo > go.1
+	wait "${SOLO_PIDS[1]}"
+	run -0 solo --slots 3 "$P" sh -c 'echo $SOLO_SLOT'
+	assert_output 1
+	echo > go.0
+	echo > go.2
+	wait "${SOLO_PIDS[@]}"
+}
+
+@test "--slots N --abstract -U NAME: names NAME/0 to NAME/N-1" {
+	declare -A SLOT_PID
+	slot_holders 2 --abstract -U sl
+	run -1 --separate-stderr solo --slots 2 --abstract -U sl true
+	assert_equal "$stderr" "solo: @solo/$(id -u)/sl/0-1: all 2 slots are held"
+	run -1 solo --test --abstract -U sl/1
+	assert_output "@solo/$(id -u)/sl/1 is held by pid ${SLOT_PID[1]} (sh)"
+	run -0 solo --abstract -U sl true
+	echo > go.0
+	echo > go.1
+	wait "${SOLO_PIDS[@]}"
+	run -0 solo --slots 2 --abstract -U sl sh -c 'echo $SOLO_SLOT'
+	assert_output 0
+}
+
+@test "a waiter on 4 full slots starts within milliseconds of any holder's exit" {
+	declare -A SLOT_PID
+	slot_holders 4 "$P"
+	fifo err
+	solo -v -w 10 --slots 4 "$P" sh -c 'date +%s%N > started
+		echo $SOLO_SLOT > slot' 2>&"$fd_err" 3>&- &
+	waiter=$!
+	for i in 0 1 2 3; do
+		read -r -t 10 line <&"$fd_err"
+		assert_equal "$line" "solo: $ADDR:$((P + i)) is held by pid ${SLOT_PID[$i]} (sh); waiting"
+	done
+	assert_file_not_exists started
+	echo > go.2
+	wait "${SOLO_PIDS[2]}"
+	gone=$(date +%s%N)
+	wait "$waiter"
+	assert_equal "$(cat slot)" 2
+	# An event, not a poll: far below any polling interval.
+	[ $(( ($(cat started) - gone) / 1000000 )) -lt 500 ]
+	echo > go.0
+	echo > go.1
+	echo > go.3
+	wait "${SOLO_PIDS[@]}"
 }

@@ -4,13 +4,16 @@
 # small; make stress sets the full sizes through STRESS_* (see Makefile):
 # STRESS_PROCS x STRESS_ITERS increments and STRESS_KILLS killed holders
 # per lock kind, STRESS_ROUNDS stale-lock races, STRESS_WAITERS waiters
-# queued at once on one lock of each kind.
+# queued at once on one lock of each kind, STRESS_SLOT_PROCS x
+# STRESS_SLOT_ITERS increments through solo --slots 8, STRESS_REPLACES
+# races of two solo --replace.
 # Every wait is bounded by a tool's -w or a read -t.
 
 load helper
 
 : "${STRESS_PROCS:=4}" "${STRESS_ITERS:=10}" "${STRESS_KILLS:=10}" \
-  "${STRESS_ROUNDS:=20}" "${STRESS_WAITERS:=200}"
+  "${STRESS_ROUNDS:=20}" "${STRESS_WAITERS:=200}" "${STRESS_SLOT_PROCS:=12}" \
+  "${STRESS_SLOT_ITERS:=4}" "${STRESS_REPLACES:=5}"
 
 setup() {
 	lk_setup || return 1
@@ -359,4 +362,64 @@ signals() {
 
 @test "signals: lockdev dies cleanly waiting, forwards and unlocks after its command" {
 	signals lockdev
+}
+
+# STRESS_SLOT_PROCS processes each take one of 8 slots STRESS_SLOT_ITERS
+# times and add 1 to that slot's counter, count.SLOT, with incr: a second
+# process in one slot makes incr exit 99.  Each also leaves a mark in in/
+# while it holds its slot and counts the marks: more than 8 at once shows
+# in over.  Every increment must be kept, in counters 0 to 7 only.
+@test "solo --slots 8: never more than 8 inside, never two in one slot, every increment kept" {
+	local w i pids=() sum=0 f
+	mkdir in
+	: > errors
+	for ((w = 0; w < STRESS_SLOT_PROCS; w++)); do
+		(
+			for ((i = 0; i < STRESS_SLOT_ITERS; i++)); do
+				solo -w 60 --slots 8 "$PORT" sh -c '
+					: > "$1/in/$$"; set -- "$1" "$1"/in/*
+					[ $# -le 9 ] || echo $(($# - 1)) >> "$1/over"
+					incr "$1/count.$SOLO_SLOT"; r=$?
+					rm "$1/in/$$"; exit $r' sh "$T" ||
+				    echo "worker $w, round $i: exit $?" >> errors
+			done
+		) 3>&- &
+		pids+=($!)
+	done
+	for w in "${pids[@]}"; do wait "$w"; done
+	assert_equal "$(cat errors)" ""
+	assert_file_not_exists over
+	for f in count.*; do
+		[[ $f =~ ^count\.[0-7]$ ]] || fail "a slot outside 0 to 7: $f"
+		sum=$((sum + $(cat "$f")))
+	done
+	assert_equal "$sum" $((STRESS_SLOT_PROCS * STRESS_SLOT_ITERS))
+	assert_equal "$(ls in)" ""
+	run -0 solo --test --slots 8 "$PORT"
+}
+
+# STRESS_REPLACES rounds: a holder, then two solo --replace at once.  Each
+# command marks itself inside (noclobber) and clears the mark when done
+# or ended (SIGTERM); a second one inside exits 99.
+@test "solo --replace races: never two inside, the holder always ended" {
+	local k a b sa sb st cmd
+	cmd='trap "rm -f inside; exit 143" TERM; set -C
+		: > inside || exit 99; sleep 0.05 & wait $!; rm inside'
+	for ((k = 0; k < STRESS_REPLACES; k++)); do
+		hold solo "$PORT"
+		solo --replace "$PORT" sh -c "$cmd" 3>&- &
+		a=$!
+		solo --replace "$PORT" sh -c "$cmd" 3>&- &
+		b=$!
+		sa=0 sb=0 st=0
+		wait "$a" || sa=$?
+		wait "$b" || sb=$?
+		wait "$HOLDER" || st=$?
+		[ "$st" = 143 ] || fail "round $k: the holder ended with $st"
+		[[ "$sa $sb" =~ ^(0|143)\ (0|143)$ ]] ||
+		    fail "round $k: the replacers ended with $sa and $sb"
+		[ "$sa" = 0 ] || [ "$sb" = 0 ] || fail "round $k: neither ran"
+		assert_file_not_exists inside
+	done
+	HOLDER=
 }

@@ -27,7 +27,9 @@
 #include "holder.h"
 #include "privlock.h"
 #include "report.h"
+#include "slots.h"
 #include "socklock.h"
+#include "takeover.h"
 
 #define MAXARGS	64
 
@@ -156,6 +158,19 @@ pid_t privlock_holder(struct privlock *pl, char *c, size_t n, uid_t *u)
 int socklock_list(uid_t u, bool a,
     void (*fn)(const struct socklock_holder *, void *), void *arg)
 { (void)u; (void)a; (void)fn; (void)arg; ACT; }
+int slots_tcp(struct slots *s, const char *a, uid_t u, int p, int n,
+    const char **e)
+{ (void)s; (void)a; (void)u; (void)p; (void)n; (void)e; ACT; }
+int slots_unix(struct slots *s, uid_t u, const char *m, int n,
+    const char **e)
+{ (void)s; (void)u; (void)m; (void)n; (void)e; ACT; }
+const char *slots_name(struct slots *s) { (void)s; return "x"; }
+int slots_try(struct slots *s) { (void)s; ACT; }
+int slots_wait(struct slots *s, const struct deadline *d)
+{ (void)s; (void)d; ACT; }
+int takeover_lock(struct socklock *s, uid_t u, const struct timespec *g,
+    const struct deadline *d, bool v, struct takeover *t)
+{ (void)s; (void)u; (void)g; (void)d; (void)v; (void)t; ACT; }
 int devlock_init(struct devlock *dl, const char *l, const char *d,
     const char **f)
 { (void)dl; (void)l; (void)d; (void)f; ACT; }
