@@ -193,6 +193,11 @@ $(BIN)/ptyhold: tests/tools/ptyhold$(SFX).o
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_LDFLAGS) -o $@ $<
 
+# A holder of a flock by a descriptor in flight, for the tests.
+$(BIN)/inflight: tests/tools/inflight.c
+	@mkdir -p $(BIN)
+	$(CC) $(WARNFLAGS) -O2 -D_GNU_SOURCE -o $@ $<
+
 # The stress tests' critical section: static, as it runs thousands of
 # times and is not what is under test.
 $(BIN)/incr: tests/tools/incr.c
@@ -207,7 +212,8 @@ $(BIN)/faillock.so: tests/tools/faillock.c
 
 # Builds everything, runs the C unit tests and every bats file, and ends
 # with one line "N passed, N failed".
-TESTBINS = $(PROGS) $(HPROGS) $(UNITS) $(BIN)/ptyhold $(BIN)/incr $(BIN)/faillock.so
+TESTBINS = $(PROGS) $(HPROGS) $(UNITS) $(BIN)/ptyhold $(BIN)/incr \
+           $(BIN)/inflight $(BIN)/faillock.so
 check: need-bats $(TESTBINS)
 	LOCKKIT_BIN=$(CURDIR)/$(BIN) LOCKKIT_SANITIZE=$(SANITIZE) \
 	    tests/run $(UNITS) tests/*.bats

@@ -105,11 +105,12 @@ parse_fd(const char *s, bool lone)
 
 	fd = (int)parse_number(s, 0, INT_MAX, &errstr);
 	if (errstr != NULL && strcmp(errstr, "invalid") == 0)
-		errx(LK_EXIT_USAGE, "bad file descriptor '%s': not a number%s",
-		    s, lone ? " (a lock file needs a command)" : "");
+		errx(LK_EXIT_USAGE, "bad file descriptor '%s': not a "
+		    "number%s", parse_shown(s), lone ?
+		    " (a lock file needs a command)" : "");
 	if (errstr != NULL)
 		errx(LK_EXIT_USAGE, "bad file descriptor '%s': expected 0 "
-		    "to %d", s, INT_MAX);
+		    "to %d", parse_shown(s), INT_MAX);
 	return fd;
 }
 
@@ -120,7 +121,8 @@ parse_offset(const char *opt, const char *s, bool allow_negative)
 	off_t v;
 
 	if (parse_size(s, allow_negative, &v, &errstr) == -1)
-		errx(LK_EXIT_USAGE, "invalid %s '%s': %s", opt, s, errstr);
+		errx(LK_EXIT_USAGE, "invalid %s '%s': %s", opt, parse_shown(s),
+		    errstr);
 	return v;
 }
 
@@ -197,7 +199,8 @@ main(int argc, char *argv[])
 			conflict = parse_exit_status(optarg, &errstr);
 			if (conflict == -1)
 				errx(LK_EXIT_USAGE, "invalid conflict exit code "
-				    "'%s': expected 0 to 255", optarg);
+				    "'%s': expected 0 to 255",
+				    parse_shown(optarg));
 			break;
 		case 'F':
 			nofork = true;
@@ -223,7 +226,7 @@ main(int argc, char *argv[])
 		case 'w':
 			if (parse_duration(optarg, true, &wait, &errstr) == -1)
 				errx(LK_EXIT_USAGE, "invalid timeout '%s': %s",
-				    optarg, errstr);
+				    parse_shown(optarg), errstr);
 			have_wait = true;
 			break;
 		case 'e':
@@ -244,7 +247,8 @@ main(int argc, char *argv[])
 				req.kind = LOCK_KIND_POSIX;
 			else
 				errx(LK_EXIT_USAGE, "invalid --fcntl '%s': "
-				    "expected ofd or posix", optarg);
+				    "expected ofd or posix",
+				    parse_shown(optarg));
 			break;
 		case OPT_FD:
 			fdopt = parse_fd(optarg, false);

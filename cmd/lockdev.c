@@ -104,7 +104,7 @@ parse_pid(const char *opt, const char *s)
 	pid = (pid_t)parse_number(s, 1, INT_MAX, &errstr);
 	if (errstr != NULL)
 		errx(LK_EXIT_USAGE, "invalid %s '%s': expected 1 to %d", opt,
-		    s, INT_MAX);
+		    parse_shown(s), INT_MAX);
 	return pid;
 }
 
@@ -122,33 +122,64 @@ fail(const char *fmt, ...)
 }
 
 /*
- * For -v: who owns the lock files, in one form before a wait (end
- * "; waiting") and after a conflict or a timeout (end "").
+ * One line on who holds the device, then tail: the owner of its lock
+ * files, or whoever flocks what we must lock to remove a stale one.
  */
 static void
-say_owner(const struct devlock *dl, pid_t owner, const char *end)
+say_holder(const struct devlock *dl, pid_t owner, const char *tail)
 {
-	char comm[32], whose[48];
+	char comm[32], whose[48], fwhose[48], file[80], who[160];
+	uid_t uid, fuid;
 
 	if (owner > 0) {
 		holder_comm(owner, comm, sizeof(comm));
-		warnx("%s: locked by pid %d (%s)%s%s", dl->dev, (int)owner, comm,
-		    holder_whose(holder_uid(owner), whose, sizeof(whose)), end);
+		uid = holder_uid(owner);
+		fuid = devlock_file_uid(dl, owner);
+		/*
+		 * Anyone who may write the lock directory can write any pid:
+		 * a file not of the pid's owner is said to be so.
+		 */
+		file[0] = '\0';
+		if (fuid != uid && fuid != (uid_t)-1 &&
+		    uid != HOLDER_UID_UNKNOWN)
+			snprintf(file, sizeof(file), " in a file of %s",
+			    fuid == getuid() ? "your own" : holder_whose(fuid,
+			    fwhose, sizeof(fwhose)) + strlen(" of "));
+		snprintf(who, sizeof(who), "pid %d (%s)%s%s", (int)owner,
+		    comm, holder_whose(uid, whose, sizeof(whose)), file);
 	} else
-		warnx("%s: being locked by another program%s", dl->dev, end);
+		snprintf(who, sizeof(who), "another process");
+	if (dl->busy[0] != '\0')
+		warnx("%s: cannot remove stale lock %s: %s holds flock on "
+		    "it%s", dl->dev, strcmp(dl->busy, ".") == 0 ?
+		    "(a symbolic link), the lock directory" : dl->busy, who,
+		    tail);
+	else if (owner > 0)
+		warnx("%s: locked by %s%s", dl->dev, who, tail);
+	else
+		warnx("%s: being locked by another program%s", dl->dev, tail);
 }
 
-/* Locked by someone else: the pid on stdout (unless -q), status 1. */
+/*
+ * Locked by someone else: the pid on stdout (unless -q), status 1, and
+ * with -v who holds it.  A stale lock another process keeps
+ * us from removing is said always: it has no owner to print, and is
+ * someone's doing.
+ */
 static int
 held(const struct devlock *dl, pid_t owner, bool quiet, bool verbose)
 {
+	if (dl->busy[0] != '\0') {
+		say_holder(dl, owner, "");
+		return LK_EXIT_CONFLICT;
+	}
 	if (!quiet && owner > 0) {
 		printf("%d\n", (int)owner);
 		if (fflush(stdout) != 0)
 			err(LK_EXIT_OSERR, "stdout");
 	}
 	if (verbose)
-		say_owner(dl, owner, "");
+		say_holder(dl, owner, "");
 	return LK_EXIT_CONFLICT;
 }
 
@@ -298,7 +329,7 @@ take(struct devlock *dl, pid_t pid, const struct deadline *d, pid_t *owner,
 	if (r != DEVLOCK_HELD || d == NULL)
 		return r;
 	if (verbose)
-		say_owner(dl, *owner, "; waiting");
+		say_holder(dl, *owner, "; waiting");
 	return devlock_wait(dl, pid, d, owner);
 }
 
@@ -422,7 +453,7 @@ main(int argc, char *argv[])
 		case 'w':
 			if (parse_duration(optarg, true, &wait, &errstr) == -1)
 				errx(LK_EXIT_USAGE, "invalid wait '%s': %s",
-				    optarg, errstr);
+				    parse_shown(optarg), errstr);
 			have_wait = true;
 			break;
 		case OPT_JSON:

@@ -139,7 +139,8 @@ parse_args(struct soloe *s, int argc, char *argv[])
 			s->conflict = parse_exit_status(optarg, &errstr);
 			if (s->conflict == -1)
 				errx(LK_EXIT_USAGE, "invalid conflict exit code "
-				    "'%s': expected 0 to 255", optarg);
+				    "'%s': expected 0 to 255",
+				    parse_shown(optarg));
 			break;
 		case 'h':
 			fputs(synopsis, stdout);
@@ -182,7 +183,8 @@ parse_args(struct soloe *s, int argc, char *argv[])
 			s->ttl = parse_number(optarg, 2, TTL_MAX, &errstr);
 			if (errstr != NULL)
 				errx(LK_EXIT_USAGE, "invalid ttl '%s': expected "
-				    "2 to %d seconds", optarg, TTL_MAX);
+				    "2 to %d seconds",
+				    parse_shown(optarg), TTL_MAX);
 			break;
 		case OPT_USER:
 			s->conf.user = optarg;
@@ -202,7 +204,8 @@ parse_args(struct soloe *s, int argc, char *argv[])
 	if ((s->endpoints = strdup(s->endpoints)) == NULL)
 		err(LK_EXIT_OSERR, NULL);
 	if (etcd_endpoints(&s->conf, s->endpoints, &bad, &errstr) == -1)
-		errx(LK_EXIT_USAGE, "invalid endpoint '%s': %s", bad, errstr);
+		errx(LK_EXIT_USAGE, "invalid endpoint '%s': %s",
+		    parse_shown(bad), errstr);
 	if (s->name == NULL)
 		errx(LK_EXIT_USAGE, "--etcd locks a name: -U name%s",
 		    argc > 0 ? ", not a port" : "");

@@ -86,7 +86,8 @@ static const char synopsis[] =
 static const char options[] =
 "\n"
 "  -a, --addr ADDR          lock on loopback ADDR (default 127.A.B.1 from uid)\n"
-"  -U, --unix NAME          lock on a name: private for root, else abstract\n"
+"  -U, --unix NAME          lock on a name: private for root or with\n"
+"                           --private, --dir or $SOLO_DIR; else abstract\n"
 "      --private            -U names are private (a file only we can lock)\n"
 "      --abstract           -U names are abstract unix sockets\n"
 "      --dir DIR            private names in DIR (default $SOLO_DIR, else\n"
@@ -117,7 +118,6 @@ struct solo {
 	int		 conflict;	/* exit status when held */
 	int		 slots;		/* --slots, 0 without */
 	bool		 quiet, verbose, test, noport, list, json, replace;
-	bool		 kay;		/* Kay's syntax: his -verbose output */
 	bool		 have_wait, have_killafter;
 	struct timespec	 wait, maxtime, sleep, killafter;
 	char		**cmd;
@@ -141,7 +141,7 @@ parse_port(const char *s, bool named)
 	port = (int)parse_number(s, 1, 65535, &errstr);
 	if (errstr != NULL)
 		errx(LK_EXIT_USAGE, "invalid port '%s': expected 1 to 65535%s",
-		    s, named && isalpha((unsigned char)*s) ?
+		    parse_shown(s), named && isalpha((unsigned char)*s) ?
 		    " (a name needs -U)" : "");
 	return port;
 }
@@ -198,7 +198,6 @@ parse_kay(struct solo *s, int argc, char *argv[])
 	int a;
 
 	s->port = 0;
-	s->kay = true;
 	for (a = 1; a < argc && argv[a][0] == '-'; a++) {
 #define VALUE()	(*v != '\0' ? v : a + 1 < argc ? argv[++a] : (usage(), ""))
 		if ((v = kay_option(argv[a], "port")) != NULL)
@@ -255,7 +254,8 @@ parse_args(struct solo *s, int argc, char *argv[])
 			s->conflict = parse_exit_status(optarg, &errstr);
 			if (s->conflict == -1)
 				errx(LK_EXIT_USAGE, "invalid conflict exit code "
-				    "'%s': expected 0 to 255", optarg);
+				    "'%s': expected 0 to 255",
+				    parse_shown(optarg));
 			break;
 		case 'h':
 			fputs(synopsis, stdout);
@@ -284,6 +284,9 @@ parse_args(struct solo *s, int argc, char *argv[])
 			s->abstract = true;
 			break;
 		case OPT_DIR:
+			if (*optarg == '\0')
+				errx(LK_EXIT_USAGE, "--dir: empty directory "
+				    "name");
 			s->dir = optarg;
 			s->private = true;
 			break;
@@ -424,7 +427,7 @@ static void
 lock_setup(struct lock *l, const struct solo *s, uid_t uid)
 {
 	char buf[PATH_MAX];
-	const char *errstr, *dir;
+	const char *errstr, *dir, *run;
 
 	/* Only what is used: the slots alone are 27 KiB. */
 	memset(&l->pl, 0, sizeof(l->pl));
@@ -437,15 +440,18 @@ lock_setup(struct lock *l, const struct solo *s, uid_t uid)
 		if ((dir = s->dir) == NULL && ((dir = getenv("SOLO_DIR")) ==
 		    NULL || *dir == '\0'))
 			dir = privlock_default_dir(geteuid(), buf, sizeof(buf));
+		run = getenv("XDG_RUNTIME_DIR");
 		if (dir == NULL)
 			errx(LK_EXIT_USAGE, "no directory for private names: "
-			    "XDG_RUNTIME_DIR is not set; use --dir or SOLO_DIR");
+			    "XDG_RUNTIME_DIR is %s; use --dir or SOLO_DIR",
+			    run == NULL || *run == '\0' ? "not set" :
+			    *run != '/' ? "not an absolute path" : "too long");
 		if (privlock_init(&l->pl, dir, s->unixname, !s->test,
 		    &errstr) == -1) {
 			if (errno == EINVAL)
 				errx(LK_EXIT_USAGE, "invalid name '%s': %s",
-				    s->unixname, errstr);
-			errx(exit_for_open(errno), "%s: %s", dir, errstr);
+				    parse_shown(s->unixname), errstr);
+			errx(exit_for_open(errno), "%s: %s", l->pl.path, errstr);
 		}
 		if (!s->test && privlock_open(&l->pl, &errstr) == -1)
 			errx(exit_for_open(errno), "%s: %s", l->pl.path, errstr);
@@ -456,12 +462,12 @@ lock_setup(struct lock *l, const struct solo *s, uid_t uid)
 		if (slots_unix(&l->set, uid, s->unixname, s->slots,
 		    &errstr) == -1)
 			errx(LK_EXIT_USAGE, "invalid name '%s': %s",
-			    s->unixname, errstr);
+			    parse_shown(s->unixname), errstr);
 	} else if (slots_tcp(&l->set, s->addr, uid, s->port, s->slots,
 	    &errstr) == -1) {
 		if (s->addr != NULL)
 			errx(LK_EXIT_USAGE, "invalid address '%s': %s",
-			    s->addr, errstr);
+			    parse_shown(s->addr), errstr);
 		errx(LK_EXIT_USAGE, "uid %u does not fit 127.A.B.1: it would "
 		    "wrap onto uid %u's address; use -U name or -a addr",
 		    (unsigned)uid, (unsigned)(uid & 0xffff));
@@ -624,6 +630,7 @@ test(const struct solo *s, struct lock *l)
 {
 	struct socklock_holder h;
 	struct report *rep = out_start(s->json);
+	const char *errstr = NULL;
 	int r;
 
 	if (!l->private && !l->set.plain) {
@@ -631,7 +638,12 @@ test(const struct solo *s, struct lock *l)
 			lock_failed(l, LK_EXIT_OSERR);
 		r = r == 0;
 	} else {
-		r = l->private ? privlock_held(&l->pl) : socklock_held(l->sl);
+		r = l->private ? privlock_held(&l->pl, &errstr) :
+		    socklock_held(l->sl);
+		/* A refused lock file: as when locking (lock_setup()). */
+		if (r == -1 && l->private && errstr != NULL)
+			errx(exit_for_open(errno), "%s: %s", lock_name(l),
+			    errstr);
 		if (r == -1)
 			lock_failed(l, LK_EXIT_OSERR);
 		if (r == 1 && (rep != NULL || !s->quiet)) {
@@ -710,6 +722,10 @@ warn_open(struct lock *l)
 	if (l->sl->sa.ss_family == AF_UNIX)
 		warnx("warning: any user may take %s first: abstract names "
 		    "are open to all; drop --abstract", lock_name(l));
+	else if (start <= 1)
+		warnx("warning: any user may take %s first: every port is "
+		    "open to all (net.ipv4.ip_unprivileged_port_start is %d); "
+		    "use -U name", lock_name(l), start);
 	else
 		warnx("warning: any user may take %s first: ports from %d "
 		    "up are open to all; use one below %d, or -U name",
@@ -772,7 +788,7 @@ main(int argc, char *argv[])
 	if (s.verbose) {
 		warnx("%s %s", l.private ? "lock" : "bind", l.private ?
 		    l.pl.path : socklock_name(l.sl));
-		if (uid == 0 && !s.kay)
+		if (uid == 0)
 			warn_open(&l);
 	}
 

@@ -22,6 +22,7 @@
 #include "deadline.h"
 #include "devlock.h"
 #include "fmt.h"
+#include "holder.h"
 #include "lckfile.h"
 #include "procstart.h"
 
@@ -377,6 +378,30 @@ devlock_owner(const struct devlock *dl)
 	return rv;
 }
 
+uid_t
+devlock_file_uid(const struct devlock *dl, pid_t pid)
+{
+	unsigned char buf[LCKFILE_READ_MAX];
+	struct stat st;
+	ssize_t n;
+	int fd, i;
+
+	for (i = 0; i < dl->nnames; i++) {
+		fd = openat(dl->dirfd, dl->names[i], O_RDONLY | O_NOFOLLOW |
+		    O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd == -1)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		if (n > 0 && lckfile_parse(buf, (size_t)n) == pid &&
+		    fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+			close(fd);
+			return st.st_uid;
+		}
+		close(fd);
+	}
+	return (uid_t)-1;
+}
+
 /* A foreign name held by someone other than pid, or 0. */
 static pid_t
 foreign_owner(const struct devlock *dl, pid_t pid)
@@ -526,7 +551,7 @@ drop_temp(const struct devlock *dl, struct temp *t)
  * make_temp() and its unlink (SIGKILL, a crash): "LTMP.PID." with PID
  * gone or a zombie (which never writes again, and may stay unreaped for
  * seconds).  The caller holds flock on the lock directory, so no
- * other sweeper runs meanwhile; and while a dead PID's file exists, a new
+ * other sweeper runs meanwhile (a busy directory lock skips the sweep); and while a dead PID's file exists, a new
  * process that reuses PID cannot create that same name (O_EXCL), so what
  * we unlink is the dead process's file, never a live one's.
  */
@@ -561,33 +586,125 @@ sweep_temps(const struct devlock *dl)
 }
 
 /*
- * Remove name if it is (still) stale.  All lockdev processes remove stale
- * files only while holding flock on the lock directory and only after
- * reading the file again under it; files are created only by link(),
- * which fails if the name exists.  So once a stale file is gone, exactly
- * one linker wins the name, and a second remover, reading again under the
- * lock, finds the winner's live pid and leaves it alone.
+ * Who holds flock on fd's file, for the conflict message: a pid, or -1
+ * if it cannot be seen.
+ */
+static pid_t
+flocker(int fd)
+{
+	struct holder h;
+	struct stat st;
+
+	if (fstat(fd, &st) == -1 || holder_find(st.st_dev, st.st_ino,
+	    LOCK_KIND_FLOCK, true, 0, -1, &h, 1) != 1 || h.pid <= 0)
+		return -1;
+	return h.pid;
+}
+
+/*
+ * flock fd exclusively without ever blocking for long: another lockdev
+ * holds this lock for a few system calls only, so a few tries a
+ * millisecond apart outlast it; a lock held longer is someone else's
+ * doing, and we give up (EWOULDBLOCK) rather than hang past -n or -w.
  */
 static int
-remove_stale(const struct devlock *dl, const char *name)
+flock_briefly(int fd)
 {
-	struct owner o;
-	int rv = 0;
+	const struct timespec ms = { 0, 1000000 };
+	int i;
 
-	if (flock(dl->dirfd, LOCK_EX) == -1)
-		return -1;
-	o = read_owner(dl, name);
-	if (o.state == ST_STALE) {
-		if (unlinkat(dl->dirfd, name, 0) == -1 && errno != ENOENT)
-			rv = -1;
-		/*
-		 * Whoever died leaving this lock may have left a temp file
-		 * too.  Only the remover looks: the other waiters that saw
-		 * the same stale file find it gone, and have nothing to add.
-		 */
-		sweep_temps(dl);
+	for (i = 0; i < 50; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK)
+			return -1;
+		nanosleep(&ms, NULL);
 	}
-	flock(dl->dirfd, LOCK_UN);
+	errno = EWOULDBLOCK;
+	return -1;
+}
+
+/*
+ * Remove name if, read again under a lock, it is stale, or held by mine
+ * (not 0), or force.  Returns 0 (removed, gone, or no longer to be
+ * removed: the caller reads again), DEVLOCK_HELD with *owner set (with
+ * mine, a live other owner; or, with dl->busy naming it, the lock below
+ * held by another process, *owner its pid or -1), or -1 with errno
+ * (EACCES: a file we cannot read, which we never judge stale).
+ *
+ * Why a lock: reading a file stale and unlinking it are two steps.  If
+ * two removers both read the same stale file and one unlinks it, a new
+ * owner may link() the name before the second unlinks: the second would
+ * remove a live lock.  So every lockdev process removes a file only
+ * under an exclusive flock on that file itself, after checking that the
+ * name still is the file it locked and reading it again: a second
+ * remover then finds the name gone or another file (whose inode cannot
+ * be the first one's: we hold it open), and leaves it.  Only such a
+ * remover unlinks a name, and link() cannot replace one, so the name
+ * stays the locked file until we unlink it.  A symbolic link planted at
+ * the name cannot be flocked: those are removed under flock on the
+ * directory instead, which serves them alone.  Neither lock is waited
+ * for (flock_briefly()): the directory lock used to be, and any user
+ * who could read the directory could hang every lockdev by holding it.
+ * Now another user can only hold a file it can read, a stale one (it
+ * could take the device anyway, by writing a lock of its own), and is
+ * then named, not waited for beyond -w.
+ */
+static int
+remove_name(struct devlock *dl, const char *name, pid_t mine, bool force,
+    pid_t *owner)
+{
+	struct stat a, b;
+	struct owner o;
+	int fd, lockfd, rv = 0;
+
+	fd = openat(dl->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC);
+	lockfd = fd;
+	if (fd == -1 && errno == ELOOP) {
+		fd = openat(dl->dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		lockfd = dl->dirfd;
+	}
+	if (fd == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (flock_briefly(lockfd) == -1) {
+		rv = -1;
+		if (errno == EWOULDBLOCK) {
+			*owner = flocker(lockfd);
+			memcpy(dl->busy, lockfd == fd ? name : ".",
+			    strlen(lockfd == fd ? name : ".") + 1);
+			rv = DEVLOCK_HELD;
+		}
+		close(fd);
+		return rv;
+	}
+	if (fstat(fd, &a) == 0 && fstatat(dl->dirfd, name, &b,
+	    AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
+	    a.st_dev == b.st_dev) {
+		o = read_owner(dl, name);
+		if (force || o.state == ST_STALE ||
+		    (o.state == ST_ALIVE && mine != 0 && o.pid == mine)) {
+			if (unlinkat(dl->dirfd, name, 0) == -1) {
+				if (errno != ENOENT)
+					rv = -1;
+			} else if (flock(dl->dirfd, LOCK_EX | LOCK_NB) == 0) {
+				/*
+				 * Whoever died leaving this lock may have
+				 * left a temp file too.  Best effort: if
+				 * another sweeps, it is done.
+				 */
+				sweep_temps(dl);
+				if (lockfd != dl->dirfd)
+					flock(dl->dirfd, LOCK_UN);
+			}
+		} else if (mine != 0 && o.state != ST_FREE) {
+			*owner = o.pid > 0 ? o.pid : -1;
+			rv = DEVLOCK_HELD;
+		}
+	}
+	if (lockfd == dl->dirfd)
+		flock(dl->dirfd, LOCK_UN);
+	close(fd);
 	return rv;
 }
 
@@ -595,10 +712,11 @@ enum { PLACE_RETRY = 2 };
 
 /* Link the temporary file (holding pid) at name, or say who holds name. */
 static int
-place(const struct devlock *dl, const char *name, const struct temp *t,
+place(struct devlock *dl, const char *name, const struct temp *t,
     pid_t pid, pid_t *owner, bool *made)
 {
 	struct owner o;
+	int r;
 
 	*made = false;
 	if (link_temp(dl, t, name) == 0) {
@@ -618,8 +736,8 @@ place(const struct devlock *dl, const char *name, const struct temp *t,
 		*owner = -1;
 		return DEVLOCK_HELD;
 	case ST_STALE:
-		if (remove_stale(dl, name) == -1)
-			return -1;
+		if ((r = remove_name(dl, name, 0, false, owner)) != 0)
+			return r;
 		return PLACE_RETRY;
 	default:
 		return PLACE_RETRY;	/* gone meanwhile */
@@ -629,7 +747,7 @@ place(const struct devlock *dl, const char *name, const struct temp *t,
 /*
  * Undo a name we linked, if it still is our file.  It cannot change
  * between the check and the unlink: it holds our live pid, so no
- * remove_stale() or devlock_unlock() of another process removes it, and
+ * remove_name() of another process removes it, and
  * link() cannot replace an existing name.
  */
 static void
@@ -647,6 +765,7 @@ devlock_lock(struct devlock *dl, pid_t pid, pid_t *owner)
 	bool made0, made1;
 	int round, r, e;
 
+	dl->busy[0] = '\0';
 	if ((*owner = foreign_owner(dl, pid)) != 0)
 		return DEVLOCK_HELD;
 	/*
@@ -728,16 +847,20 @@ relevant_events(const struct devlock *dl, int ifd)
 
 /*
  * Milliseconds to sleep: until the deadline, or a grace period's end, or
- * with no inotify (ifd -1) the next step of a backoff from 1 ms doubling
- * to POLL_MAX_MS.
+ * a moment when a lock remove_name() needs was busy (its release is
+ * announced by nothing we watch), or with no inotify (ifd -1) the next
+ * step of a backoff from 1 ms doubling to POLL_MAX_MS.
  */
 #define POLL_MAX_MS	20
 static int
-sleep_ms(const struct deadline *d, pid_t owner, int ifd, int *backoff)
+sleep_ms(const struct devlock *dl, const struct deadline *d, pid_t owner,
+    int ifd, int *backoff)
 {
 	int ms = deadline_poll_ms(d);
 
-	if (owner <= 0 && (ms == -1 || ms > 1000 * DEVLOCK_GRACE))
+	if (dl->busy[0] != '\0' && (ms == -1 || ms > 100))
+		ms = 100;
+	else if (owner <= 0 && (ms == -1 || ms > 1000 * DEVLOCK_GRACE))
 		ms = 1000 * DEVLOCK_GRACE;	/* a file being written */
 	if (ifd == -1) {
 		if (ms == -1 || ms > *backoff)
@@ -900,7 +1023,8 @@ wait_for(struct devlock *dl, pid_t pid, const struct deadline *d,
 		    errno == ESRCH)
 			continue;
 		for (wake = false; !wake; ) {
-			r = poll(pfd, 2, sleep_ms(d, *owner, ifd, &backoff));
+			r = poll(pfd, 2, sleep_ms(dl, d, *owner, ifd,
+			    &backoff));
 			if (r == -1 && errno == EINTR)
 				continue;
 			if (r <= 0)
@@ -1000,36 +1124,29 @@ devlock_relock(struct devlock *dl, pid_t pid, pid_t newpid, pid_t *owner)
 int
 devlock_unlock(struct devlock *dl, pid_t pid, bool force, pid_t *owner)
 {
-	struct owner o[2];
-	int i, rv = DEVLOCK_OK;
+	struct owner o;
+	int i, r;
 
 	/*
-	 * Under the directory lock, as remove_stale(): see there.  A name
-	 * found absent is left alone: link() needs no lock, so by the time
-	 * we would unlink it, it may be a new owner's.  A name that exists
-	 * (ours, stale, or anyone's with -f) cannot be replaced meanwhile,
-	 * since only holders of this lock remove files and link() fails on
-	 * an existing name.
+	 * Neither name goes if either is a live other's (unless force):
+	 * checked here, and again by remove_name() under its lock, which
+	 * alone decides.  A name found absent is left alone: link() needs
+	 * no lock, so by the time we would unlink it, it may be a new
+	 * owner's.
 	 */
-	if (flock(dl->dirfd, LOCK_EX) == -1)
-		return -1;
-	for (i = 0; i < 2; i++) {
-		o[i] = read_owner(dl, dl->names[i]);
-		if (!force && ((o[i].state == ST_ALIVE && o[i].pid != pid) ||
-		    o[i].state == ST_WRITING)) {
-			*owner = o[i].pid > 0 ? o[i].pid : -1;
-			rv = DEVLOCK_HELD;
+	dl->busy[0] = '\0';
+	for (i = 0; i < 2 && !force; i++) {
+		o = read_owner(dl, dl->names[i]);
+		if ((o.state == ST_ALIVE && o.pid != pid) ||
+		    o.state == ST_WRITING) {
+			*owner = o.pid > 0 ? o.pid : -1;
+			return DEVLOCK_HELD;
 		}
 	}
-	for (i = 0; i < 2 && rv == DEVLOCK_OK; i++)
-		if (o[i].state != ST_FREE &&
-		    unlinkat(dl->dirfd, dl->names[i], 0) == -1 &&
-		    errno != ENOENT)
-			rv = -1;
-	if (rv == DEVLOCK_OK)
-		sweep_temps(dl);
-	flock(dl->dirfd, LOCK_UN);
-	return rv;
+	for (i = 0; i < 2; i++)
+		if ((r = remove_name(dl, dl->names[i], pid, force, owner)) != 0)
+			return r;
+	return DEVLOCK_OK;
 }
 
 int

@@ -30,6 +30,12 @@ struct devlock {
 	int	 nnames;
 	bool	 debug;			/* say what is read, on stderr */
 	bool	 waiting;		/* in devlock_wait: zombies are stale */
+	/*
+	 * After DEVLOCK_HELD: the name whose removal another process's
+	 * flock blocks ("." for the directory's), *owner that process's
+	 * pid or -1; "" when held by a lock file's owner.
+	 */
+	char	 busy[NAME_MAX + 1];
 };
 
 /* Lock result, besides -1 with errno set. */
@@ -98,8 +104,17 @@ int	devlock_list(const struct devlock *,
 void	devlock_device(const char *name, char *buf, size_t len);
 
 /*
+ * The owner uid of the first lock file (of any name) naming pid, for
+ * saying who wrote it: a pid in a file proves nothing, as anyone who can
+ * write the lock directory can name any process.  (uid_t)-1 if none.
+ */
+uid_t	devlock_file_uid(const struct devlock *, pid_t pid);
+
+/*
  * Lock for pid.  Returns DEVLOCK_OK (also when pid already holds it),
- * DEVLOCK_HELD with *owner set, or -1 with errno.  Stale locks are taken
+ * DEVLOCK_HELD with *owner set (and busy, see above), or -1 with errno
+ * (EACCES: a lock file we cannot read is in the way).  Never waits for
+ * another process's lock.  Stale locks are taken
  * over so that of any number of concurrent lockers exactly one wins.
  */
 int	devlock_lock(struct devlock *, pid_t pid, pid_t *owner);
@@ -118,7 +133,8 @@ int	devlock_relock(struct devlock *, pid_t pid, pid_t newpid,
 
 /*
  * Remove both names if their owner is pid or dead, or if force.
- * DEVLOCK_HELD (*owner set) if a live other process owns them.
+ * DEVLOCK_HELD (*owner set) if a live other process owns them, or
+ * another process's flock keeps us from removing them (busy).
  */
 int	devlock_unlock(struct devlock *, pid_t pid, bool force, pid_t *owner);
 

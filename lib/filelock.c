@@ -248,7 +248,8 @@ filelock_say_holders(struct filelock *f, const struct lockreq *r,
 			    whose, sizeof(whose)), lock_kind_name(h[i].kind),
 			    h[i].exclusive ? "exclusive" : "shared", end);
 		else
-			warnx("%s: held by another process, %s %s%s", label,
+			warnx("%s: held by another process%s, %s %s%s", label,
+			    holder_whose(h[i].uid, whose, sizeof(whose)),
 			    lock_kind_name(h[i].kind),
 			    h[i].exclusive ? "exclusive" : "shared", end);
 	if (n <= 0)

@@ -145,7 +145,9 @@ holder_uid(pid_t pid)
 const char *
 holder_whose(uid_t uid, char *buf, size_t len)
 {
-	if (uid == HOLDER_UID_UNKNOWN || uid == getuid())
+	if (uid == HOLDER_UID_UNKNOWN)
+		return " of unknown owner";
+	if (uid == getuid())
 		return "";
 	snprintf(buf, len, " of another user (uid %u)", (unsigned)uid);
 	return buf;

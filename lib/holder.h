@@ -51,9 +51,10 @@ uid_t	holder_uid(pid_t);
 /*
  * What a message adds after naming a holder whose uid is not the
  * caller's real uid (getuid()): " of another user (uid N)" in buf (room
- * for 40 bytes is enough); "" for the caller's own holder or an unknown
- * uid, so that those messages read as they always have.  Returns the
- * text, buf or a constant.
+ * for 40 bytes is enough); " of unknown owner" for HOLDER_UID_UNKNOWN,
+ * never to pass for one's own; "" for the caller's own holder, so that
+ * those messages read as they always have.  Returns the text, buf or a
+ * constant.
  */
 const char *holder_whose(uid_t, char *buf, size_t len);
 

@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+/* Only stravis(3) is used, which both strnvis() flavours agree on. */
+#define LIBBSD_NETBSD_VIS
+#include <vis.h>
 
 #include "exitcode.h"
 #include "fmt.h"
@@ -59,7 +62,8 @@ parse_duration_arg(const char *opt, const char *s, bool allow_inf,
 	const char *errstr;
 
 	if (parse_duration(s, allow_inf, ts, &errstr) == -1)
-		errx(LK_EXIT_USAGE, "invalid %s '%s': %s", opt, s, errstr);
+		errx(LK_EXIT_USAGE, "invalid %s '%s': %s", opt, parse_shown(s),
+		    errstr);
 }
 
 static const struct {
@@ -159,4 +163,14 @@ parse_lock_name(const char *s, const char **errstr)
 			return -1;
 		}
 	return 0;
+}
+
+const char *
+parse_shown(const char *s)
+{
+	char *v;
+
+	if (stravis(&v, s, VIS_CSTYLE | VIS_OCTAL | VIS_TAB | VIS_NL) == -1)
+		return s;
+	return v;
 }

@@ -59,4 +59,13 @@ int	parse_exit_status(const char *, const char **errstr);
  */
 int	parse_lock_name(const char *, const char **errstr);
 
+/*
+ * What the user typed, fit to quote in a one-line message: control
+ * characters, backslashes and bytes that are not ASCII written as C
+ * escapes or \ooo, as vis(3) (VIS_CSTYLE | VIS_OCTAL) does.  The copy is
+ * never freed: for a message before exit.  Returns s itself if memory
+ * runs out.
+ */
+const char	*parse_shown(const char *s);
+
 #endif

@@ -64,18 +64,167 @@ failed(const char **why)
 	return -1;
 }
 
+/*
+ * dir's components into buf, one NUL-terminated after another, with
+ * empty and "." ones dropped: "/tmp/link/." and "/tmp/link/" are
+ * /tmp/link, whose last component O_NOFOLLOW then guards (a trailing "/"
+ * or "/." would make open(2) follow a symbolic link there).  A relative
+ * dir comes after the working directory's components (getcwd(3) returns
+ * no links), so that every ancestor is checked.  Returns how many, or
+ * -1: EINVAL for a ".." component (*why set), ENAMETOOLONG, or getcwd's.
+ */
 static int
-open_dir(const char *dir)
+components(const char *dir, char *buf, size_t len, const char **why)
 {
-	return open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	char cwd[PATH_MAX];
+	const char *p, *q, *from[2] = { cwd, dir };
+	size_t n, used = 0;
+	int i, count = 0;
+
+	cwd[0] = '\0';
+	if (*dir != '/' && getcwd(cwd, sizeof(cwd)) == NULL)
+		return failed(why);
+	for (i = 0; i < 2; i++)
+		for (p = from[i]; *p != '\0'; p = q) {
+			while (*p == '/')
+				p++;
+			for (q = p; *q != '\0' && *q != '/'; q++)
+				continue;
+			n = (size_t)(q - p);
+			if (n == 0 || (n == 1 && *p == '.'))
+				continue;
+			if (n == 2 && p[0] == '.' && p[1] == '.')
+				return refuse(why, "has a '..' component; "
+				    "refusing");
+			if (used + n + 1 > len) {
+				errno = ENAMETOOLONG;
+				return failed(why);
+			}
+			memcpy(buf + used, p, n);
+			buf[used + n] = '\0';
+			used += n + 1;
+			count++;
+		}
+	return count;
+}
+
+/*
+ * Why an ancestor of the private directory is unsafe, or NULL.  Whoever
+ * may rename or replace an entry of an ancestor can swap the private
+ * directory, or one above it, for one of its own while a job holds the
+ * lock, and let a second job run.  So, as OpenSSH's safe_path() does for
+ * its files, each ancestor must be owned by root or by us and not
+ * writable by group or others; but a root-owned sticky directory (/tmp)
+ * may be, since there only an entry's owner (the next one down, checked
+ * in turn) or root may rename or remove it.
+ */
+static const char *
+unsafe_ancestor(const struct stat *st)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		if (geteuid() == 0)
+			snprintf(why_buf, sizeof(why_buf), "owned by uid %u, "
+			    "not 0; refusing", (unsigned)st->st_uid);
+		else
+			snprintf(why_buf, sizeof(why_buf), "owned by uid %u, "
+			    "not 0 or %u; refusing", (unsigned)st->st_uid,
+			    (unsigned)geteuid());
+		return why_buf;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+	    ((st->st_mode & S_ISVTX) == 0 || st->st_uid != 0))
+		return "writable by group or others; refusing";
+	return NULL;
+}
+
+/*
+ * pl->path becomes the path of an object at fault: the first i of the
+ * components in comp, of which the first k are the working directory's;
+ * as the user wrote it below the working directory, else absolute.
+ */
+static void
+path_to(struct privlock *pl, const char *comp, int i, int k)
+{
+	char *p = pl->path;
+	int j;
+
+	for (j = 0; j < i; j++, comp += strlen(comp) + 1) {
+		if (j < k && i > k)
+			continue;
+		if (p != pl->path || k == 0 || i <= k)
+			*p++ = '/';
+		p = stpcpy(p, comp);
+	}
+	if (p == pl->path)
+		*p++ = '/';
+	*p = '\0';
+}
+
+/* Why fd, the private directory or the file in it, may not be used. */
+static const char *
+not_ours(int fd, bool dir)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		return strerror(errno);
+	if (dir && !S_ISDIR(st.st_mode))
+		return "not a directory; refusing";
+	if (!dir && (!S_ISREG(st.st_mode) || st.st_uid != geteuid()))
+		return "not a regular file of our own; refusing";
+	if (st.st_uid != geteuid()) {
+		snprintf(why_buf, sizeof(why_buf), "owned by uid %u, not %u; "
+		    "refusing", (unsigned)st.st_uid, (unsigned)geteuid());
+		return why_buf;
+	}
+	/*
+	 * Only the owner (and root) can create, remove or rename names in
+	 * a directory nobody else may write: nobody else can put a lock
+	 * file there first, or swap ours for one they hold.  And nobody
+	 * else may open the file, as a flock needs only that: a 0600 file
+	 * may sit in a directory others can search.
+	 */
+	if (dir && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return "writable by group or others; refusing";
+	if (!dir && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		snprintf(why_buf, sizeof(why_buf), "mode %04o: open to group "
+		    "or others; refusing", (unsigned)(st.st_mode & 07777));
+		return why_buf;
+	}
+	return NULL;
+}
+
+/*
+ * Open component c below fd (the last one, at i == n, for reading and
+ * made if missing and create), without following a symbolic link.
+ */
+static int
+open_below(int fd, const char *c, bool last, bool create)
+{
+	int next;
+
+	next = openat(fd, c, (last ? O_RDONLY : O_PATH) | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
+	if (next == -1 && errno == ENOENT && last && create) {
+		/* EEXIST: a racing solo made it, or someone planted it;
+		 * either way the checks decide. */
+		if (mkdirat(fd, c, 0700) == -1 && errno != EEXIST)
+			return -1;
+		next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	}
+	return next;
 }
 
 int
 privlock_init(struct privlock *pl, const char *dir, const char *name,
     bool create, const char **why)
 {
+	char comp[PATH_MAX], cwd[PATH_MAX];
+	const char *c, *bad = NULL;
 	struct stat st;
-	int n;
+	int n, k = 0, i, fd, next, e;
+	size_t len;
 
 	memset(pl, 0, sizeof(*pl));
 	pl->dirfd = pl->fd = -1;
@@ -84,47 +233,60 @@ privlock_init(struct privlock *pl, const char *dir, const char *name,
 		return -1;
 	}
 	escape(name, pl->file);
-	n = snprintf(pl->path, sizeof(pl->path), "%s/%s", dir, pl->file);
-	if (n < 0 || (size_t)n >= sizeof(pl->path)) {
+	snprintf(pl->path, sizeof(pl->path), "%s", dir);
+	if ((n = components(dir, comp, sizeof(comp), why)) == -1)
+		return -1;
+	if (*dir != '/' && (k = components(".", cwd, sizeof(cwd), why)) ==
+	    -1)
+		return -1;
+	/*
+	 * From / down, each component opened with O_NOFOLLOW below the one
+	 * above and checked with fstat(2) on that descriptor: no symbolic
+	 * link is followed anywhere, and what is checked is what is used,
+	 * whatever is renamed meanwhile.
+	 */
+	if ((fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return failed(why);
+	for (i = 0, c = comp; i <= n; i++) {
+		if (i > 0) {
+			next = open_below(fd, c, i == n, create);
+			if (next == -1 && errno == ENOENT && !create) {
+				close(fd);
+				return 0;	/* nothing there: free */
+			}
+			if (next == -1)
+				break;	/* fd: the parent */
+			close(fd);
+			fd = next;
+			c += strlen(c) + 1;
+		}
+		/* fd is the first i components: "/" and each ancestor. */
+		if (i < n && (fstat(fd, &st) == -1 ||
+		    (bad = unsafe_ancestor(&st)) != NULL))
+			break;
+	}
+	if (i <= n || (bad = not_ours(fd, true)) != NULL) {
+		/* Failed at component i; below fd, if opening it failed. */
+		e = errno;
+		if (bad == NULL && (e == ENOTDIR || e == ELOOP) &&
+		    fstatat(fd, c, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			bad = S_ISLNK(st.st_mode) ? "is a symbolic link; "
+			    "refusing" : "not a directory; refusing";
+		close(fd);
+		path_to(pl, comp, i <= n ? i : n, k);
+		errno = e;
+		return bad == NULL ? failed(why) : refuse(why, bad);
+	}
+	pl->dirfd = fd;
+	path_to(pl, comp, n, k);
+	len = strlen(pl->path);
+	if (len + 1 + strlen(pl->file) >= sizeof(pl->path)) {
 		errno = ENAMETOOLONG;
 		return failed(why);
 	}
-	/*
-	 * O_NOFOLLOW: a symbolic link planted at dir is refused, never
-	 * followed.  The checks below are on the descriptor, which is what
-	 * every later step uses: renaming or replacing dir after this
-	 * cannot change what was checked.
-	 */
-	if ((pl->dirfd = open_dir(dir)) == -1 && errno == ENOENT && create) {
-		/* EEXIST: a racing solo made it, or someone planted it;
-		 * either way the checks below decide. */
-		if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-			return failed(why);
-		pl->dirfd = open_dir(dir);
-	}
-	if (pl->dirfd == -1 && errno == ENOENT && !create)
-		return 0;
-	if (pl->dirfd == -1) {
-		if ((errno == ENOTDIR || errno == ELOOP) &&
-		    lstat(dir, &st) == 0)
-			return refuse(why, S_ISLNK(st.st_mode) ? "is a symbolic "
-			    "link; refusing" : "not a directory; refusing");
-		return failed(why);
-	}
-	if (fstat(pl->dirfd, &st) == -1)
-		return failed(why);
-	/*
-	 * Only the owner (and root) can create, remove or rename names in
-	 * a directory nobody else may write: nobody else can put a lock file
-	 * there first, or swap ours for one they hold.
-	 */
-	if (st.st_uid != geteuid()) {
-		snprintf(why_buf, sizeof(why_buf), "owned by uid %u, not %u; "
-		    "refusing", (unsigned)st.st_uid, (unsigned)geteuid());
-		return refuse(why, why_buf);
-	}
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-		return refuse(why, "writable by group or others; refusing");
+	if (strcmp(pl->path, "/") != 0)
+		pl->path[len++] = '/';
+	memcpy(pl->path + len, pl->file, strlen(pl->file) + 1);
 	return 0;
 }
 
@@ -132,7 +294,7 @@ privlock_init(struct privlock *pl, const char *dir, const char *name,
 static int
 open_file(struct privlock *pl, int flags, const char **why)
 {
-	struct stat st;
+	const char *bad;
 
 	if (pl->fd != -1)
 		return 0;
@@ -146,12 +308,10 @@ open_file(struct privlock *pl, int flags, const char **why)
 	if (pl->fd == -1)
 		return errno == ELOOP ? refuse(why, "is a symbolic link; "
 		    "refusing") : failed(why);
-	if (fstat(pl->fd, &st) == -1)
-		return failed(why);
-	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+	if ((bad = not_ours(pl->fd, false)) != NULL) {
 		close(pl->fd);
 		pl->fd = -1;
-		return refuse(why, "not a regular file of our own; refusing");
+		return refuse(why, bad);
 	}
 	return 0;
 }
@@ -203,26 +363,28 @@ privlock_wait(struct privlock *pl, const struct deadline *d)
 
 /* The first holder of the lock file, in *h: 1, 0 if none, -1. */
 static int
-find(struct privlock *pl, struct holder *h)
+find(struct privlock *pl, struct holder *h, const char **why)
 {
 	struct stat st;
-	const char *why;
+	int n;
 
 	if (pl->dirfd == -1)
 		return 0;	/* no directory (privlock_init), no holder */
-	if (open_file(pl, O_RDONLY, &why) == -1)
+	if (open_file(pl, O_RDONLY, why) == -1)
 		return errno == ENOENT ? 0 : -1;
 	if (fstat(pl->fd, &st) == -1)
-		return -1;
-	return holder_find(st.st_dev, st.st_ino, LOCK_KIND_FLOCK, true, 0, -1,
-	    h, 1);
+		return failed(why);
+	if ((n = holder_find(st.st_dev, st.st_ino, LOCK_KIND_FLOCK, true, 0,
+	    -1, h, 1)) == -1)
+		return failed(why);
+	return n;
 }
 
 int
-privlock_held(struct privlock *pl)
+privlock_held(struct privlock *pl, const char **why)
 {
 	struct holder h;
-	int n = find(pl, &h);
+	int n = find(pl, &h, why);
 
 	return n > 0 ? 1 : n;
 }
@@ -231,9 +393,10 @@ pid_t
 privlock_holder(struct privlock *pl, char *comm, size_t len, uid_t *uid)
 {
 	struct holder h;
+	const char *why;
 
 	*uid = HOLDER_UID_UNKNOWN;
-	if (find(pl, &h) <= 0) {
+	if (find(pl, &h, &why) <= 0) {
 		holder_comm(0, comm, len);
 		return 0;
 	}

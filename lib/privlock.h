@@ -38,15 +38,22 @@ const char *privlock_default_dir(uid_t, char *buf, size_t len);
 /*
  * Set up the lock for name (1 to 80 printable characters, no spaces; the
  * file name escapes '/', '%' and a leading '.' as %2F, %25 and %2E) in
- * dir, making dir (mode 0700) if it is missing and create is true; if it
- * is missing and create is false, returns 0 with pl->dirfd -1, which
- * privlock_held() and privlock_holder() take as free.  dir's last component is
- * opened with O_NOFOLLOW | O_DIRECTORY and checked with fstat(2), so what
- * is checked is what is used; its parents are trusted as any path is.
- * Returns 0; or -1 with *why set to the reason, for "DIR: REASON":
- * errno EINVAL for a bad name (*why then fits "invalid name 'NAME': %s"),
- * EPERM for a directory that is a symbolic link, not a directory, another
- * uid's, or writable by group or others, or as mkdir(2) and open(2) set it.
+ * dir, making dir's last component (mode 0700) if it is missing and
+ * create is true; if anything is missing and create is false, returns 0
+ * with pl->dirfd -1, which privlock_held() and privlock_holder() take as
+ * free.  Empty and "." components of dir are dropped (so that a trailing
+ * "/" or "/." cannot make a symbolic link be followed), a ".." one is
+ * refused; a relative dir is taken below getcwd(3).  Every component,
+ * from "/" down, is opened with O_NOFOLLOW below the one above and
+ * checked with fstat(2), so what is checked is what is used: each
+ * ancestor must be owned by root or the effective uid and not writable
+ * by group or others unless it is a root-owned sticky directory; dir
+ * itself must be the effective uid's and not writable by group or others.
+ * Returns 0 with pl->path "DIR/FILE"; or -1 with *why set to the reason
+ * and pl->path to the object at fault, for "PATH: REASON": errno EINVAL
+ * for a bad name (*why then fits "invalid name 'NAME': %s", and pl->path
+ * is dir), EPERM for a refusal, or as mkdir(2), open(2) and getcwd(3)
+ * set it.
  */
 int	privlock_init(struct privlock *, const char *dir, const char *name,
 	    bool create, const char **why);
@@ -54,7 +61,8 @@ int	privlock_init(struct privlock *, const char *dir, const char *name,
 /*
  * Open (creating, mode 0600) the lock file without following a symbolic
  * link or blocking on a fifo, and refuse anything but a regular file of
- * the effective uid's (EPERM, *why set).  Returns 0 with pl->fd open
+ * the effective uid's with no permission for group or others, which
+ * could open it and so flock it (EPERM, *why set).  Returns 0 with pl->fd open
  * close-on-exec, or -1 with errno and *why set.
  */
 int	privlock_open(struct privlock *, const char **why);
@@ -71,9 +79,11 @@ int	privlock_wait(struct privlock *, const struct deadline *);
 
 /*
  * Without taking the lock or creating the file: 1 if it is held now, 0
- * if free or the file is missing, -1 with errno set.  From /proc/locks.
+ * if free or the file is missing, -1 with errno and *why set (a file
+ * privlock_open() would refuse, EPERM, with its reason).  From
+ * /proc/locks.
  */
-int	privlock_held(struct privlock *);
+int	privlock_held(struct privlock *, const char **why);
 
 /*
  * The pid of a holder (0 if none is found), its command name and its real

@@ -4,6 +4,10 @@
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -660,6 +664,59 @@ listener_cred(const struct socklock *sl, struct ucred *uc)
 	return r;
 }
 
+/*
+ * The owner of unix socket ino, from the kernel's sock_diag netlink
+ * (UNIX_DIAG_UID, Linux 5.3 and later: the uid that made the socket):
+ * what a holder cannot hide, as it can its pid (in another user's /proc)
+ * and its SO_PEERCRED (a full listen queue refuses our connection).
+ * HOLDER_UID_UNKNOWN if the kernel does not say.
+ */
+static uid_t
+unix_owner(unsigned long ino)
+{
+	struct {
+		struct nlmsghdr		nlh;
+		struct unix_diag_req	req;
+	} q;
+	char buf[1024] __attribute__((aligned(NLMSG_ALIGNTO)));
+	const struct nlmsghdr *h = (const struct nlmsghdr *)(void *)buf;
+	const struct unix_diag_msg *m;
+	const struct rtattr *a;
+	uid_t uid = HOLDER_UID_UNKNOWN;
+	uint32_t u;
+	ssize_t n;
+	int fd, alen;
+
+	if ((fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+	    NETLINK_SOCK_DIAG)) == -1)
+		return uid;
+	memset(&q, 0, sizeof(q));
+	q.nlh.nlmsg_len = sizeof(q);
+	q.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	q.nlh.nlmsg_flags = NLM_F_REQUEST;
+	q.req.sdiag_family = AF_UNIX;
+	q.req.udiag_ino = (uint32_t)ino;
+	q.req.udiag_show = UDIAG_SHOW_UID;
+	/* No cookie to match: INET_DIAG_NOCOOKIE. */
+	q.req.udiag_cookie[0] = q.req.udiag_cookie[1] = ~0U;
+	if (send(fd, &q, sizeof(q), 0) == (ssize_t)sizeof(q) &&
+	    (n = recv(fd, buf, sizeof(buf), 0)) > 0 &&
+	    NLMSG_OK(h, (size_t)n) && h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+	    h->nlmsg_len >= NLMSG_LENGTH(sizeof(*m))) {
+		m = NLMSG_DATA(h);
+		alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+		for (a = (const struct rtattr *)(m + 1); m->udiag_ino == ino &&
+		    RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+			if (a->rta_type == UNIX_DIAG_UID &&
+			    RTA_PAYLOAD(a) >= sizeof(u)) {
+				memcpy(&u, RTA_DATA(a), sizeof(u));
+				uid = (uid_t)u;
+			}
+	}
+	close(fd);
+	return uid;
+}
+
 pid_t
 socklock_holder(const struct socklock *sl, char *comm, size_t len,
     uid_t *uid)
@@ -681,6 +738,8 @@ socklock_holder(const struct socklock *sl, char *comm, size_t len,
 		pid = uc.pid;
 		*uid = uc.uid;
 	}
+	if (pid == 0 && sl->sa.ss_family == AF_UNIX && ino != 0)
+		*uid = unix_owner(ino);
 	if (pid > 0 && (u = holder_uid(pid)) != HOLDER_UID_UNKNOWN)
 		*uid = u;
 	holder_comm(pid, comm, len);

@@ -83,7 +83,7 @@ int	socklock_held(struct socklock *);
  * The pid holding the lock (0 if not found), its command name, and in
  * *uid the holder's real uid (from /proc/PID/status), or failing that the
  * socket's owner (TCP: /proc/net/tcp's uid column; unix: the listener's
- * SO_PEERCRED), or HOLDER_UID_UNKNOWN.
+ * SO_PEERCRED, else sock_diag's UNIX_DIAG_UID), or HOLDER_UID_UNKNOWN.
  */
 pid_t	socklock_holder(const struct socklock *, char *comm, size_t,
 	    uid_t *uid);

@@ -65,6 +65,35 @@ solo: 127.0.0.1:$P is held by pid $HELD (sh) of another user (uid 65534)"
 	release
 }
 
+# $SQUAT with its listen queue full (backlog 0, one connection of its
+# own queued): nobody can connect to learn its SO_PEERCRED.
+SQUATFULL='$^F = 255; my $n = shift; my $a = pack_sockaddr_un("\0$n");
+	socket(S, AF_UNIX, SOCK_STREAM, 0) && bind(S, $a) && listen(S, 0)
+	    && socket(C, AF_UNIX, SOCK_STREAM, 0) && connect(C, $a)
+	    or die "$n: $!\n";
+	exec @ARGV or die "$ARGV[0]: $!\n"'
+
+@test "solo names the owner of an abstract squatter that hides its pid and credentials" {
+	need_root
+	hold perl -MSocket -e "$SQUATFULL" "solo/65534/sq$P"
+	run -1 "${OTHER[@]}" solo -U "sq$P" true
+	assert_output "solo: @solo/65534/sq$P is held by another process of another user (uid 0)"
+	run -1 "${OTHER[@]}" solo --test -U "sq$P"
+	assert_output "@solo/65534/sq$P is held by another process of another user (uid 0)"
+	release
+}
+
+@test "flockrun --test says a holder with no process is of unknown owner" {
+	touch f
+	hold inflight f
+	run -1 flockrun --test f
+	# /proc/locks names the process that took it, now gone.
+	assert_output --regexp '^[0-9]+ \? flock exclusive 0-EOF of unknown owner$'
+	run -1 --separate-stderr flockrun --verbose -w 0.1 f true
+	assert_regex "${stderr_lines[0]}" '^flockrun: f: held by pid [0-9]+ \(\?\) of unknown owner, flock exclusive; waiting$'
+	release
+}
+
 @test "flockrun names another user's holder as such" {
 	need_root
 	touch "$PUB/f"
@@ -86,10 +115,10 @@ solo: 127.0.0.1:$P is held by pid $HELD (sh) of another user (uid 65534)"
 	run -0 lockdev -l -p "$HELD" /dev/null
 	run -1 --separate-stderr lockdev -v /dev/null
 	assert_output "$HELD"
-	assert_equal "$stderr" "lockdev: /dev/null: locked by pid $HELD (sh) of another user (uid 65534)"
+	assert_equal "$stderr" "lockdev: /dev/null: locked by pid $HELD (sh) of another user (uid 65534) in a file of your own"
 	run -1 --separate-stderr lockdev -v -l -w 0.1 /dev/null
-	assert_equal "$stderr" "lockdev: /dev/null: locked by pid $HELD (sh) of another user (uid 65534); waiting
-lockdev: /dev/null: locked by pid $HELD (sh) of another user (uid 65534)"
+	assert_equal "$stderr" "lockdev: /dev/null: locked by pid $HELD (sh) of another user (uid 65534) in a file of your own; waiting
+lockdev: /dev/null: locked by pid $HELD (sh) of another user (uid 65534) in a file of your own"
 	release
 }
 
@@ -229,6 +258,26 @@ lockdev: /dev/null: locked by pid $HELD (sh) of another user (uid 65534)"
 	assert_equal "$stderr" "solo: bind 127.0.0.1:$P"
 }
 
+@test "--verbose warns that every port is open to all when the sysctl is 0" {
+	need_netns
+	run -0 --separate-stderr in_netns 40000 40100 '
+	    echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start &&
+	    solo -v -a 127.0.0.1 905 true'
+	assert_equal "${stderr_lines[1]}" "solo: warning: any user may take 127.0.0.1:905 first: every port is open to all (net.ipv4.ip_unprivileged_port_start is 0); use -U name"
+}
+
+@test "solo: names with control characters are refused, shown escaped on one line" {
+	run -64 --separate-stderr solo -U $'a\nb' touch ran
+	assert_equal "$stderr" "solo: invalid name 'a\\nb': must be printable, without spaces"
+	assert_file_not_exists ran
+	run -64 --separate-stderr solo -a $'1\t2' 80 true
+	assert_equal "$stderr" "solo: invalid address '1\\t2': not an IPv4 or IPv6 address"
+	run -64 --separate-stderr flockrun -w $'1\n' f true
+	assert_equal "$stderr" "flockrun: invalid timeout '1\\n': not a number of seconds"
+	run -64 --separate-stderr lockdev -w $'\e[1m' /dev/null
+	assert_equal "$stderr" "lockdev: invalid wait '\\033[1m': not a number of seconds"
+}
+
 @test "solo: private-name options go with -U, and not with --abstract" {
 	run -64 solo --abstract --private -U x true
 	assert_output "solo: --abstract and --private (or --dir) are exclusive"
@@ -238,4 +287,150 @@ lockdev: /dev/null: locked by pid $HELD (sh) of another user (uid 65534)"
 	run -64 solo --dir "$T/p" -U 'a b' true
 	assert_output "solo: invalid name 'a b': must be printable, without spaces"
 	assert_file_not_exists "$T/p"
+}
+
+@test "lockdev: another user's flock on the lock directory blocks nothing" {
+	need_root
+	mkdir -m 1777 "$PUB/locks"
+	export LOCKDEV_LOCKDIR=$PUB/locks
+	hdb "$(dead_pid)" > "$PUB/locks/LCK..null"
+	hold "${OTHER[@]}" flockrun -s "$PUB/locks"
+	# The stale file goes, and lock, relock, unlock and run mode finish.
+	run -0 timeout 10 lockdev -l -p $$ /dev/null
+	assert_equal "$(cat "$PUB/locks/LCK..null")" "$(hdb $$)"
+	run -0 timeout 10 lockdev -r "$HELD" -p $$ /dev/null
+	run -0 timeout 10 lockdev -u -p "$HELD" /dev/null
+	assert_file_not_exists "$PUB/locks/LCK..null"
+	run -0 timeout 10 lockdev /dev/null true
+	release
+}
+
+@test "lockdev: another user's flock on a stale lock file is named, not waited for past -w" {
+	need_root
+	mkdir -m 1777 "$PUB/locks"
+	export LOCKDEV_LOCKDIR=$PUB/locks
+	hdb "$(dead_pid)" > "$PUB/locks/LCK..null"
+	hold "${OTHER[@]}" flockrun -s "$PUB/locks/LCK..null"
+	msg="lockdev: /dev/null: cannot remove stale lock LCK..null: pid $HOLDER (flockrun) of another user (uid 65534) holds flock on it"
+	run -1 --separate-stderr timeout 10 lockdev -l -p $$ /dev/null
+	assert_equal "$stderr" "$msg"
+	assert_output ''
+	run -1 --separate-stderr timeout 10 lockdev -v -l -w 0.3 -p $$ /dev/null
+	assert_equal "${stderr_lines[0]}" "$msg; waiting"
+	assert_equal "${stderr_lines[1]}" "$msg"
+	run -1 --separate-stderr timeout 10 lockdev /dev/null true
+	assert_equal "$stderr" "$msg"
+	# Once it lets go, the stale file is taken over.
+	release
+	run -0 timeout 10 lockdev -l -p $$ /dev/null
+}
+
+@test "lockdev: a lock file naming a process not its writer's says whose file it is" {
+	need_root
+	mkdir -m 1777 "$PUB/locks"
+	export LOCKDEV_LOCKDIR=$PUB/locks
+	run -0 "${OTHER[@]}" sh -c 'printf "%10d\n" 1 > "$1"' sh "$PUB/locks/LCK..null"
+	run -1 --separate-stderr lockdev -v /dev/null
+	assert_output 1
+	assert_equal "$stderr" "lockdev: /dev/null: locked by pid 1 ($(cat /proc/1/comm)) in a file of another user (uid 65534)"
+	# As the other user: pid 1 is root's, the file its own.
+	run -1 --separate-stderr "${OTHER[@]}" lockdev -v /dev/null
+	assert_equal "$stderr" "lockdev: /dev/null: locked by pid 1 ($(cat /proc/1/comm)) of another user (uid 0) in a file of your own"
+	# A file of the pid's own user says nothing more.
+	rm "$PUB/locks/LCK..null"
+	run -0 lockdev -l -p 1 /dev/null
+	run -1 --separate-stderr lockdev -v /dev/null
+	assert_equal "$stderr" "lockdev: /dev/null: locked by pid 1 ($(cat /proc/1/comm))"
+}
+
+@test "a trailing slash or /. does not make solo follow a planted symbolic link" {
+	need_root
+	chmod 1777 "$PUB"
+	mkdir "$PUB/target"
+	run -0 "${OTHER[@]}" ln -s "$PUB/target" "$PUB/link"
+	for d in "$PUB/link/" "$PUB/link/." "$PUB/link//./"; do
+		run -66 solo --dir "$d" -U job touch ran
+		assert_output "solo: $PUB/link: is a symbolic link; refusing"
+		SOLO_DIR=$d run -66 solo -U job true
+		assert_output "solo: $PUB/link: is a symbolic link; refusing"
+	done
+	assert_file_not_exists ran
+	assert_equal "$(ls -A "$PUB/target")" ''
+	run -66 solo --dir "$PUB/target/../link" -U job true
+	assert_output "solo: $PUB/target/../link: has a '..' component; refusing"
+}
+
+@test "every ancestor of the private directory is checked, not just the last" {
+	need_root
+	chmod 1777 "$PUB"
+	# The other user's directory above root's: it could rename it away.
+	run -0 "${OTHER[@]}" mkdir -m 755 "$PUB/p"
+	run -66 solo --dir "$PUB/p/solo" -U job touch ran
+	assert_output "solo: $PUB/p: owned by uid 65534, not 0; refusing"
+	assert_file_not_exists "$PUB/p/solo"
+	# Root's own, but writable by others without the sticky bit.
+	mkdir -m 777 "$PUB/w"
+	run -66 solo --dir "$PUB/w/solo" -U job true
+	assert_output "solo: $PUB/w: writable by group or others; refusing"
+	# A relative --dir: the working directory's ancestors count too.
+	cd "$PUB/p"
+	run -66 solo --dir solo -U job true
+	assert_output "solo: $PUB/p: owned by uid 65534, not 0; refusing"
+	# Root-owned sticky directories (/tmp, $PUB) are fine.
+	run -0 solo --dir "$PUB/ok/" -U job true
+	assert_equal "$(stat -c %a:%u "$PUB/ok")" 700:0
+	# As the other user, its own and root's ancestors are fine.
+	run -0 "${OTHER[@]}" solo --dir "$PUB/p/solo" -U job true
+}
+
+@test "a private lock file others may open is refused, and files are made 0600" {
+	mkdir -m 755 p
+	run -0 solo --dir p -U made true
+	assert_equal "$(stat -c %a p/made)" 600
+	for m in 644 640 604 660 601; do
+		install -m "$m" /dev/null "p/m$m"
+		run -66 solo --dir p -U "m$m" touch ran
+		assert_output "solo: p/m$m: mode 0$m: open to group or others; refusing"
+		run -66 solo --dir p --test -U "m$m"
+		assert_output "solo: p/m$m: mode 0$m: open to group or others; refusing"
+	done
+	assert_file_not_exists ran
+	# A 0600 file in a 0755 directory is fine: nobody else can open it.
+	chmod 600 p/m644
+	run -0 solo --dir p -U m644 true
+}
+
+@test "--test refuses what locking refuses, with the same words and 66" {
+	mkdir -m 700 p
+	mkfifo p/fifo
+	ln -s /etc/passwd p/link
+	mkdir p/dir
+	for n in fifo dir; do
+		run -66 solo --dir p --test -U "$n"
+		assert_output "solo: p/$n: not a regular file of our own; refusing"
+	done
+	run -66 solo --dir p --test -U link
+	assert_output "solo: p/link: is a symbolic link; refusing"
+}
+
+@test "--test refuses another user's lock file as locking does" {
+	need_root
+	mkdir -m 700 p
+	touch p/theirs
+	chown 65534 p/theirs
+	chmod 600 p/theirs
+	run -66 solo --dir p --test -U theirs
+	assert_output "solo: p/theirs: not a regular file of our own; refusing"
+}
+
+@test "solo: an empty --dir and a relative XDG_RUNTIME_DIR are usage errors" {
+	run -64 solo --dir '' -U a touch ran
+	assert_output "solo: --dir: empty directory name"
+	assert_file_not_exists ran
+	if [ "$(id -u)" = 0 ]; then
+		run -64 "${OTHER[@]}" env XDG_RUNTIME_DIR=relative solo --private -U a true
+	else
+		run -64 env XDG_RUNTIME_DIR=relative solo --private -U a true
+	fi
+	assert_output "solo: no directory for private names: XDG_RUNTIME_DIR is not an absolute path; use --dir or SOLO_DIR"
 }

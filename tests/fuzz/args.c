@@ -152,7 +152,8 @@ int privlock_open(struct privlock *pl, const char **w)
 int privlock_try(struct privlock *pl) { (void)pl; ACT; }
 int privlock_wait(struct privlock *pl, const struct deadline *d)
 { (void)pl; (void)d; ACT; }
-int privlock_held(struct privlock *pl) { (void)pl; ACT; }
+int privlock_held(struct privlock *pl, const char **w)
+{ (void)pl; (void)w; ACT; }
 pid_t privlock_holder(struct privlock *pl, char *c, size_t n, uid_t *u)
 { (void)pl; (void)c; (void)n; (void)u; ACT; }
 int socklock_list(uid_t u, bool a,
@@ -186,6 +187,8 @@ int devlock_list(const struct devlock *dl,
 void devlock_device(const char *n, char *b, size_t l)
 { (void)n; (void)b; (void)l; ACT; }
 pid_t devlock_owner(const struct devlock *dl) { (void)dl; ACT; }
+uid_t devlock_file_uid(const struct devlock *dl, pid_t p)
+{ (void)dl; (void)p; ACT; }
 int devlock_lock(struct devlock *dl, pid_t p, pid_t *o)
 { (void)dl; (void)p; (void)o; ACT; }
 int devlock_wait(struct devlock *dl, pid_t p, const struct deadline *d,
