@@ -71,7 +71,8 @@ failed(const char **why)
  * or "/." would make open(2) follow a symbolic link there).  A relative
  * dir comes after the working directory's components (getcwd(3) returns
  * no links), so that every ancestor is checked.  Returns how many, or
- * -1: EINVAL for a ".." component (*why set), ENAMETOOLONG, or getcwd's.
+ * -1 with *why set: EPERM for a ".." component, ENAMETOOLONG, or
+ * getcwd's errno.
  */
 static int
 components(const char *dir, char *buf, size_t len, const char **why)
@@ -234,7 +235,8 @@ privlock_init(struct privlock *pl, const char *dir, const char *name,
 	}
 	escape(name, pl->file);
 	snprintf(pl->path, sizeof(pl->path), "%s", dir);
-	if ((n = components(dir, comp, sizeof(comp), why)) == -1)
+	/* One byte short: path_to() writes them with a '/' before each. */
+	if ((n = components(dir, comp, sizeof(comp) - 1, why)) == -1)
 		return -1;
 	if (*dir != '/' && (k = components(".", cwd, sizeof(cwd), why)) ==
 	    -1)
