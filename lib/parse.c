@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
-/* Only stravis(3) is used, which both strnvis() flavours agree on. */
+/* Only strvis(3) is used, which both strnvis() flavours agree on. */
 #define LIBBSD_NETBSD_VIS
 #include <vis.h>
 
@@ -168,9 +168,16 @@ parse_lock_name(const char *s, const char **errstr)
 const char *
 parse_shown(const char *s)
 {
-	char *v;
+	/* strvis(3) writes at most 4 bytes for each one. */
+	static char in[PARSE_SHOWN_MAX + 1], out[4 * PARSE_SHOWN_MAX + 4];
+	size_t n = strnlen(s, PARSE_SHOWN_MAX + 1);
 
-	if (stravis(&v, s, VIS_CSTYLE | VIS_OCTAL | VIS_TAB | VIS_NL) == -1)
-		return s;
-	return v;
+	if (n > PARSE_SHOWN_MAX)
+		n = PARSE_SHOWN_MAX;
+	memcpy(in, s, n);
+	in[n] = '\0';
+	strvis(out, in, VIS_CSTYLE | VIS_OCTAL | VIS_TAB | VIS_NL);
+	if (s[n] != '\0')
+		memcpy(out + strlen(out), "...", 4);
+	return out;
 }

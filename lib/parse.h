@@ -59,12 +59,14 @@ int	parse_exit_status(const char *, const char **errstr);
  */
 int	parse_lock_name(const char *, const char **errstr);
 
+#define PARSE_SHOWN_MAX	200	/* bytes of input shown; "..." after */
+
 /*
  * What the user typed, fit to quote in a one-line message: control
  * characters, backslashes and bytes that are not ASCII written as C
- * escapes or \ooo, as vis(3) (VIS_CSTYLE | VIS_OCTAL) does.  The copy is
- * never freed: for a message before exit.  Returns s itself if memory
- * runs out.
+ * escapes or \ooo, as vis(3) (VIS_CSTYLE | VIS_OCTAL) does, and cut at
+ * PARSE_SHOWN_MAX bytes.  In a static buffer, which the next call
+ * overwrites: one per message.
  */
 const char	*parse_shown(const char *s);
 
