@@ -305,7 +305,13 @@ post(struct etcd *e, size_t ep, const char *path, const char *body,
 	struct curl_slist *hdrs;
 	CURLcode rc;
 
+	/*
+	 * Empty before every request: an answer with no body (a proxy's 502,
+	 * a 404) must not leave the previous answer, or no string, to parse.
+	 */
 	e->body.len = 0;
+	if (e->body.p != NULL)
+		e->body.p[0] = '\0';
 	e->errbuf[0] = '\0';
 	if ((hdrs = handle_setup(e, e->h, ep, path, auth)) == NULL) {
 		why_add(e, ep, "out of memory");
@@ -325,6 +331,18 @@ post(struct etcd *e, size_t ep, const char *path, const char *body,
 	}
 	curl_easy_getinfo(e->h, CURLINFO_RESPONSE_CODE, status);
 	return 0;
+}
+
+/*
+ * The last answer's body parsed as JSON: the object (the caller puts it),
+ * or NULL if the body is empty or not JSON (not an etcd answer).
+ */
+static json_object *
+body_json(const struct etcd *e)
+{
+	if (e->body.len == 0)
+		return NULL;
+	return json_tokener_parse(e->body.p);
 }
 
 /* o[k1][k2]...: the member at that path, or NULL. */
@@ -403,7 +421,7 @@ authenticate(struct etcd *e, size_t ep)
 	json_object_put(req);
 	if (r == -1)
 		return ETCD_UNAVAILABLE;
-	resp = json_tokener_parse(e->body.p);
+	resp = body_json(e);
 	if (status == 200 && (tok = jget(resp, "token", NULL)) != NULL) {
 		free(e->token[ep]);
 		e->token[ep] = strdup(json_object_get_string(tok));
@@ -450,7 +468,7 @@ call(struct etcd *e, const char *path, json_object *req, json_object **resp)
 				r = ETCD_UNAVAILABLE;
 				break;
 			}
-			o = json_tokener_parse(e->body.p);
+			o = body_json(e);
 			if (status == 200 && o != NULL) {
 				e->cur = ep;
 				*resp = o;

@@ -250,6 +250,37 @@ need_uts() {
 	run -0 solo --etcd "http://127.0.0.1:$dead,$E" --test -U "$N"
 }
 
+# fake_http VAR STATUS: serve every request on a free port with an HTTP
+# answer STATUS and an empty body (a proxy's 502, a 404); set VAR to its
+# URL.  socat is stopped in teardown.
+fake_http() {
+	local -n fh_var=$1
+	local port script
+	free_port port || return 1
+	script=$BATS_TEST_TMPDIR/http$port
+	printf '%s\n' \
+		"printf 'HTTP/1.1 $2\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n'" \
+		'exec cat >/dev/null' >"$script"
+	socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" \
+		EXEC:"sh $script" 3>&- &
+	MEMBERS+=($!)
+	wait_until 10 eval "[ -n \"\$(ss -Htln 'sport = :$port')\" ]" || return 1
+	# shellcheck disable=SC2034 # the caller's variable
+	fh_var=http://127.0.0.1:$port
+}
+
+@test "etcd: an endpoint answering with an empty body is skipped" {
+	local b502 b404
+	fake_http b502 '502 Bad Gateway'
+	fake_http b404 '404 Not Found'
+	run -0 solo --etcd "$b502,$b404,$E" -U "$N" echo ok
+	assert_output ok
+	run -0 solo --etcd "$b404,$E" --test -U "$N"
+	run -75 --separate-stderr solo --etcd "$b502,$b404" -U "$N" touch ran
+	assert_file_not_exists ran
+	[[ $stderr == *"$b502"*"$b404"* ]] || fail "stderr: $stderr"
+}
+
 @test "etcd: -w waits, and the lock passes from one host to the other" {
 	need_uts
 	hold on_host alpha solo --etcd "$E" -U "$N"
