@@ -471,7 +471,8 @@ hold(const struct soloe *s, struct etcdlock *l, int sigfd, const sigset_t *old,
 	/* As solo's: SIGALRM ends the command, blocked or ignored here. */
 	child_alarm_after(&s->maxtime);
 	each_fd(cloexec_ours);
-	pid = child_spawn(s->cmd, old, chld, NULL, NULL);
+	/* Tied: killed with us, so never running on without the lock. */
+	pid = child_spawn(s->cmd, old, chld, NULL, NULL, true);
 
 	for (;;) {
 		while ((sig = next_signal(sigfd, &si)) != 0) {

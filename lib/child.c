@@ -1,3 +1,4 @@
+#include <sys/prctl.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -139,9 +140,9 @@ child_exec_helper(const char *prog, char *const argv[])
 static pid_t
 start(char *const argv[], const int *closefds, size_t nclose,
     const sigset_t *mask, const struct sigaction *chld,
-    void (*started)(pid_t, void *), void *arg)
+    void (*started)(pid_t, void *), void *arg, bool tied)
 {
-	pid_t pid;
+	pid_t pid, parent = getpid();
 	size_t i;
 
 	/*
@@ -153,6 +154,20 @@ start(char *const argv[], const int *closefds, size_t nclose,
 	case -1:
 		err(LK_EXIT_OSERR, "vfork");
 	case 0:
+		/*
+		 * Tied: the command must not outlive us (not even our
+		 * SIGKILL), as it would run on without the lock.  The kernel
+		 * sends PDEATHSIG when the thread that forked us ends: this
+		 * is the caller's main thread (vfork here, never from
+		 * libcurl's resolver thread), which ends only with the
+		 * process.  Had we died before the prctl, the child was
+		 * already reparented: getppid() then differs, and it exits
+		 * instead.  Kept across the exec, unless of a set-id or
+		 * file-capability program.
+		 */
+		if (tied && (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+		    getppid() != parent))
+			_exit(LK_EXIT_OSERR);
 		if (chld->sa_handler == SIG_IGN)
 			sigaction(SIGCHLD, chld, NULL);
 		if (started != NULL)
@@ -168,9 +183,10 @@ start(char *const argv[], const int *closefds, size_t nclose,
 
 pid_t
 child_spawn(char *const argv[], const sigset_t *mask,
-    const struct sigaction *chld, void (*started)(pid_t, void *), void *arg)
+    const struct sigaction *chld, void (*started)(pid_t, void *), void *arg,
+    bool tied)
 {
-	return start(argv, NULL, 0, mask, chld, started, arg);
+	return start(argv, NULL, 0, mask, chld, started, arg, tied);
 }
 
 int
@@ -207,7 +223,7 @@ child_run(char *const argv[], const int *closefds, size_t nclose,
 	if (sigaction(SIGCHLD, &sa, &was) == -1)
 		err(LK_EXIT_OSERR, "sigaction");
 
-	pid = start(argv, closefds, nclose, &old, &was, started, arg);
+	pid = start(argv, closefds, nclose, &old, &was, started, arg, false);
 
 	/* The child has execed or exited: now the forwarding handlers. */
 	sa.sa_sigaction = on_forwarded;

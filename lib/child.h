@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -49,12 +50,15 @@ void	child_exec(char *const argv[]) __attribute__((noreturn));
  * it itself: the child starts with signal mask *mask, and SIGCHLD's
  * action *chld if that ignores it (the caller has put its own, or the
  * default, so the child can be waited for); started() and
- * child_alarm_after() as in child_run().  Returns the child's pid; exits
- * LK_EXIT_OSERR if vfork fails.
+ * child_alarm_after() as in child_run().  If tied, the child is killed
+ * (SIGKILL) when the calling thread, which must be the main thread, ends,
+ * even by SIGKILL (PR_SET_PDEATHSIG; lost if argv[0] is set-id or has file
+ * capabilities).  Returns the child's pid; exits LK_EXIT_OSERR if vfork
+ * fails.
  */
 pid_t	child_spawn(char *const argv[], const sigset_t *mask,
 	    const struct sigaction *chld, void (*started)(pid_t, void *),
-	    void *arg);
+	    void *arg, bool tied);
 
 #ifndef LOCKKIT_LIBEXECDIR
 #define LOCKKIT_LIBEXECDIR	"/usr/local/libexec/lockkit"

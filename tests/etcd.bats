@@ -461,11 +461,14 @@ fake_http() {
 	run -1 kill -0 "$HELD"
 }
 
-@test "etcd: a SIGKILLed holder's lock is free within its TTL" {
+@test "etcd: a SIGKILLed holder's command dies with it; the lock is free within its TTL" {
 	hold solo --etcd "$E" --ttl 2 -U "$N"
 	kill -9 "$HOLDER"
 	wait "$HOLDER" || :
 	HOLDER=''
+	# The command must not run on without the lock.
+	wait_until 5 eval '! kill -0 "$HELD" 2>/dev/null' ||
+		fail "the command $HELD outlived solo"
 	# etcd checks for expired leases every 500 ms: a second to spare.
 	run -0 solo --etcd "$E" -w 4 -U "$N" echo ok
 	assert_output ok
