@@ -40,7 +40,6 @@
 
 #define TTL_DEFAULT	10	/* seconds; etcdctl lock's is 60 */
 #define TTL_MAX		86400
-#define NAME_MAX_LEN	1024
 #define REQUEST_MS	2000L	/* one request to one endpoint, at most */
 
 enum {
@@ -209,11 +208,17 @@ parse_args(struct soloe *s, int argc, char *argv[])
 	if (s->name == NULL)
 		errx(LK_EXIT_USAGE, "--etcd locks a name: -U name%s",
 		    argc > 0 ? ", not a port" : "");
-	/* etcd takes any bytes; an empty key it refuses, long ones cost. */
-	if (*s->name == '\0' || strlen(s->name) > NAME_MAX_LEN)
-		errx(LK_EXIT_USAGE, "invalid name '%.40s%s': expected 1 to %d "
-		    "bytes", s->name, strlen(s->name) > 40 ? "..." : "",
-		    NAME_MAX_LEN);
+	/*
+	 * -U's rule for local names, and no '/': the lock is every key
+	 * under NAME/ (etcd's prefix), so "a/b"'s keys would queue in "a".
+	 */
+	if (parse_lock_name(s->name, &errstr) == -1)
+		errx(LK_EXIT_USAGE, "invalid name '%s': %s",
+		    parse_shown(s->name), errstr);
+	if (strchr(s->name, '/') != NULL)
+		errx(LK_EXIT_USAGE, "invalid name '%s': no '/' with --etcd "
+		    "(the lock is every key under NAME/)",
+		    parse_shown(s->name));
 	if (s->test && argc > 0)
 		errx(LK_EXIT_USAGE, "--test takes no command");
 	if (s->test && (s->have_wait || s->maxtime.tv_sec > 0 ||

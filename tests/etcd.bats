@@ -597,9 +597,16 @@ extendedKeyUsage=serverAuth,clientAuth'
 		assert_output "solo: invalid ttl '$bad': expected 2 to 86400 seconds"
 	done
 	run -64 solo --etcd "$E" -U '' true
-	assert_output "solo: invalid name '': expected 1 to 1024 bytes"
-	run -64 solo --etcd "$E" -U "$(printf '%01100d' 0)" true
-	assert_equal "${#lines[@]}" 1
+	assert_output "solo: invalid name '': must be 1 to 80 characters"
+	run -64 solo --etcd "$E" -U "$(printf '%081d' 0)" true
+	assert_output "solo: invalid name '$(printf '%081d' 0)': must be 1 to 80 characters"
+	run -64 solo --etcd "$E" -U 'a b' true
+	assert_output "solo: invalid name 'a b': must be printable, without spaces"
+	# a/b's keys are under a/: it would queue behind a's holder.
+	run -64 solo --etcd "$E" -U "$N/b" touch ran
+	assert_output "solo: invalid name '$N/b': no '/' with --etcd (the lock is every key under NAME/)"
+	assert_file_not_exists ran
+	assert_equal "$(keys "$N")" ''
 	run -64 solo --etcd "$E" --test -U "$N" true
 	assert_output "solo: --test takes no command"
 	run -64 solo --etcd "$E" -U "$N"
