@@ -186,6 +186,15 @@ parse_args(struct soloe *s, int argc, char *argv[])
 				    parse_shown(optarg), TTL_MAX);
 			break;
 		case OPT_USER:
+			/*
+			 * etcdctl's USER:PASSWORD would put the password in
+			 * ps and in our messages: refused, and not shown.
+			 */
+			if (strchr(optarg, ':') != NULL)
+				errx(LK_EXIT_USAGE, "--user: a name without "
+				    "':'; the password goes in "
+				    "SOLO_ETCD_PASSWORD, never on the command "
+				    "line");
 			s->conf.user = optarg;
 			break;
 		default:
@@ -287,9 +296,13 @@ holder_value(const struct soloe *s)
 	return v;
 }
 
-/* "NAME is held by ...": solo's own value, or what a foreign key shows. */
+/*
+ * "NAME is held by ...TAIL": solo's own value, or what a foreign key
+ * shows; TAIL as solo's say_held ("; waiting" before a wait, or "").
+ */
 static void
-say_held(FILE *fp, const char *name, const struct etcd_kv *kv)
+say_held(FILE *fp, const char *name, const struct etcd_kv *kv,
+    const char *tail)
 {
 	json_object *o = json_tokener_parse(kv->value), *pid, *cmd, *host,
 	    *start;
@@ -298,13 +311,14 @@ say_held(FILE *fp, const char *name, const struct etcd_kv *kv)
 	    json_object_object_get_ex(o, "cmd", &cmd) &&
 	    json_object_object_get_ex(o, "host", &host) &&
 	    json_object_object_get_ex(o, "start", &start))
-		fprintf(fp, "%s is held by pid %d (%s) on %s since %s\n", name,
-		    json_object_get_int(pid), json_object_get_string(cmd),
-		    json_object_get_string(host),
-		    json_object_get_string(start));
+		fprintf(fp, "%s is held by pid %d (%s) on %s since %s%s\n",
+		    name, json_object_get_int(pid),
+		    json_object_get_string(cmd), json_object_get_string(host),
+		    json_object_get_string(start), tail);
 	else
 		fprintf(fp, "%s is held by lease %" PRIx64 " (key %s, not "
-		    "solo's: no holder named)\n", name, kv->lease, kv->key);
+		    "solo's: no holder named)%s\n", name, kv->lease, kv->key,
+		    tail);
 	json_object_put(o);
 }
 
@@ -314,7 +328,7 @@ held(const struct soloe *s, const struct etcd_kv *owner)
 	if (s->quiet)
 		return;
 	fprintf(stderr, "%s: ", getprogname());
-	say_held(stderr, s->name, owner);
+	say_held(stderr, s->name, owner, "");
 }
 
 static void
@@ -329,13 +343,35 @@ failed(int r, const char *what, struct etcd *e)
 	    "refused", etcd_why(e));
 }
 
+/*
+ * An etcd call failed while we had a lease: revoke it if etcd lets us
+ * (else it expires within the TTL), and say the failure in one line.
+ */
+static void
+failed_leased(int r, const char *what, struct etcdlock *l)
+    __attribute__((noreturn));
+
+static void
+failed_leased(int r, const char *what, struct etcdlock *l)
+{
+	char why[ETCD_WHYLEN];
+
+	strlcpy(why, etcd_why(l->e), sizeof(why));
+	if (etcdlock_release(l) != 0)
+		snprintf(why + strlen(why), sizeof(why) - strlen(why),
+		    " (our lease expires within %" PRId64 " s)", l->ttl);
+	errx(r == ETCD_UNAVAILABLE ? LK_EXIT_TEMPFAIL : LK_EXIT_LOCKFAIL,
+	    "%s: etcd %s: %s", what, r == ETCD_UNAVAILABLE ? "unavailable" :
+	    "refused", why);
+}
+
 /* Revoke our lease, say why if that fails: it then expires on its own. */
 static void
-release(struct etcdlock *l)
+release(struct etcdlock *l, const char *name)
 {
 	if (etcdlock_release(l) != 0)
 		warnx("%s: cannot revoke lease %" PRIx64 " (it expires within "
-		    "%" PRId64 " s): %s", l->key, l->lease, l->ttl,
+		    "%" PRId64 " s): %s", name, l->lease, l->ttl,
 		    etcd_why(l->e));
 }
 
@@ -378,16 +414,14 @@ await(const struct soloe *s, struct etcdlock *l, int sigfd,
 	while ((r = etcdlock_wait(l, &dl, sigfd)) == 2)
 		if ((sig = next_signal(sigfd, &si)) != 0 && sig != SIGCHLD &&
 		    !sigismember(&ignored, sig)) {
-			release(l);
+			release(l, s->name);
 			die_of(sig, old);
 		}
 	if (r == ETCDLOCK_LOST)
 		errx(LK_EXIT_TEMPFAIL, "%s: lost our place in the queue: %s",
 		    s->name, l->why);
-	if (r < 0) {
-		release(l);
-		failed(r, s->name, l->e);
-	}
+	if (r < 0)
+		failed_leased(r, s->name, l);
 	return r;
 }
 
@@ -532,7 +566,7 @@ hold(const struct soloe *s, struct etcdlock *l, int sigfd, const sigset_t *old,
 		etcd_revoke(l->e, l->lease);
 		return LK_EXIT_TEMPFAIL;
 	}
-	release(l);
+	release(l, s->name);
 	return exit_for_wait(status);
 }
 
@@ -546,7 +580,7 @@ test(const struct soloe *s, struct etcdlock *l)
 	if ((r = etcd_first(l->e, l->prefix, &owner)) < 0)
 		failed(r, s->name, l->e);
 	if (r == 1 && !s->quiet)
-		say_held(stdout, s->name, &owner);
+		say_held(stdout, s->name, &owner, "");
 	etcd_kv_free(&owner);
 	exit(fflush(stdout) != 0 ? LK_EXIT_OSERR : r == 0 ? LK_EXIT_OK :
 	    s->conflict);
@@ -608,13 +642,13 @@ acquire(const struct soloe *s, struct etcdlock *l, int sigfd,
 		return;
 	if (s->have_wait) {
 		if (s->verbose) {
-			fprintf(stderr, "%s: waiting: ", getprogname());
-			say_held(stderr, s->name, &owner);
+			fprintf(stderr, "%s: ", getprogname());
+			say_held(stderr, s->name, &owner, "; waiting");
 		}
 		etcd_kv_free(&owner);
 		if (await(s, l, sigfd, old) == 0)
 			return;
-		release(l);
+		release(l, s->name);
 		/* Who holds it now, for the message. */
 		if (etcd_first(l->e, l->prefix, &owner) != 1) {
 			if (!s->quiet)
@@ -622,7 +656,7 @@ acquire(const struct soloe *s, struct etcdlock *l, int sigfd,
 			exit(s->conflict);
 		}
 	} else
-		release(l);
+		release(l, s->name);
 	held(s, &owner);
 	etcd_kv_free(&owner);
 	exit(s->conflict);

@@ -539,13 +539,17 @@ int
 etcd_revoke(struct etcd *e, int64_t id)
 {
 	json_object *req = json_object_new_object(), *resp;
+	char was[ETCD_WHYLEN];
 	int r;
 
+	memcpy(was, e->why, sizeof(was));
 	json_object_object_add(req, "ID", jint64(id));
 	if ((r = call(e, "/v3/lease/revoke", req, &resp)) == 0)
 		json_object_put(resp);
 	if (r == ETCD_REFUSED && strstr(e->why, "lease not found") != NULL)
-		return 0;
+		r = 0;
+	if (r == 0)
+		memcpy(e->why, was, sizeof(was));
 	return r;
 }
 

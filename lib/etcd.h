@@ -85,7 +85,9 @@ int	etcd_keepalive(struct etcd *, int64_t id, int64_t *ttl);
 
 /*
  * LeaseRevoke: ends lease id and deletes its keys.  A lease that no longer
- * exists counts as revoked.  Returns 0 or ETCD_UNAVAILABLE / ETCD_REFUSED.
+ * exists counts as revoked.  Returns 0, leaving etcd_why() as it was (the
+ * cause of a failure the revoke cleans up after), or ETCD_UNAVAILABLE /
+ * ETCD_REFUSED.
  */
 int	etcd_revoke(struct etcd *, int64_t id);
 

@@ -292,7 +292,7 @@ fake_http() {
 	OWNERS=("$w")
 	within 10 queued "$N" 2
 	run -0 cat err
-	assert_output --regexp "^solo: waiting: $N is held by pid $HOLDER \(sh\) on alpha since .* UTC$"
+	assert_output --regexp "^solo: $N is held by pid $HOLDER \(sh\) on alpha since .* UTC; waiting$"
 	assert_file_empty out
 	release
 	reap "$w" 0
@@ -558,9 +558,14 @@ extendedKeyUsage=serverAuth,clientAuth'
 	SOLO_ETCD_PASSWORD=wrong run -65 solo --etcd "$EP" --user root -U "$N" true
 	assert_output --regexp "^solo: $N: etcd refused: $EP: .*authentication failed"
 	assert_equal "${#lines[@]}" 1
-	# Without authentication etcd refuses the lease.
+	# Without authentication etcd refuses the key, and says why.
 	run -65 solo --etcd "$EP" -U "$N" true
+	assert_output --regexp "^solo: $N: etcd refused: $EP: .*user name is empty"
 	assert_equal "${#lines[@]}" 1
+	# The password is never shown, even where the user name is.
+	run -64 setsid -w solo --etcd "$EP" --user root:s3cretPW -U "$N" true </dev/null
+	refute_output --partial s3cretPW
+	assert_output "solo: --user: a name without ':'; the password goes in SOLO_ETCD_PASSWORD, never on the command line"
 	# No password and no terminal to ask on.
 	run -64 setsid -w solo --etcd "$EP" --user root -U "$N" true </dev/null
 	assert_output "solo: --user root: no SOLO_ETCD_PASSWORD and no terminal to ask on"
