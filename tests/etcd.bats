@@ -396,6 +396,31 @@ fake_http() {
 	run -0 solo --etcd "http://127.0.0.1:${c[3]}" --test -U "$N"
 }
 
+@test "etcd: a waiter cut off from etcd says so in one line naming the lock" {
+	local pp
+	free_port pp
+	# The waiter reaches etcd through a proxy, which SIGSTOP hangs.
+	setsid socat "TCP-LISTEN:$pp,bind=127.0.0.1,fork,reuseaddr" \
+		"TCP:${E#http://}" 3>&- &
+	local proxy=$!
+	OWNERS=("$proxy")
+	wait_until 10 eval '[ -n "$(ss -Htln "sport = :$pp")" ]'
+	hold solo --etcd "$E" -U "$N"
+	solo --etcd "http://127.0.0.1:$pp" --ttl 2 -w 30 -U "$N" touch ran \
+		2>err &
+	local w=$!
+	OWNERS+=("$w")
+	within 10 queued "$N" 2
+	kill -STOP -- "-$proxy"
+	reap "$w" 75
+	kill -CONT -- "-$proxy"
+	run -0 cat err
+	assert_equal "${#lines[@]}" 1
+	assert_output --regexp "^solo: $N: etcd unavailable: http://127.0.0.1:$pp: .* \(our lease expires within 2 s\)$"
+	assert_file_not_exists ran
+	release
+}
+
 @test "etcd: a holder cut off from etcd is stopped before the next one starts" {
 	command -v socat >/dev/null || skip "socat not installed (make deps)"
 	local pp
