@@ -500,7 +500,7 @@ hold(const struct soloe *s, struct etcdlock *l, int sigfd, const sigset_t *old,
 	struct pollfd pfd;
 	char fence[24];
 	long long now, term_at = -1, kill_at = -1, next;
-	bool lost = false;
+	bool lost = false, tried;
 	pid_t pid;
 	int r = 0, sig, status;
 
@@ -530,7 +530,8 @@ hold(const struct soloe *s, struct etcdlock *l, int sigfd, const sigset_t *old,
 		if (!lost) {
 			term_at = l->sent + l->ttl * 600;
 			kill_at = l->sent + l->ttl * 800;
-			r = now < term_at ? etcdlock_keep(l, term_at - now) :
+			tried = now < term_at;
+			r = tried ? etcdlock_keep(l, term_at - now) :
 			    ETCD_UNAVAILABLE;
 			now = etcdlock_now_ms();
 			if (r == ETCDLOCK_LOST) {
@@ -541,9 +542,16 @@ hold(const struct soloe *s, struct etcdlock *l, int sigfd, const sigset_t *old,
 				kill_at = earlier(kill_at, now + l->ttl * 200);
 			} else if (now >= l->sent + l->ttl * 600) {
 				lost = true;
-				warnx("%s: lock lost: etcd unreachable for %lld "
+				/*
+				 * Not tried: we woke past the deadline (we
+				 * were stopped, or starved of CPU).
+				 */
+				warnx("%s: lock lost: no keep-alive for %lld "
 				    "ms; stopping the command: %s", s->name,
-				    now - l->sent, etcd_why(l->e));
+				    now - l->sent, tried &&
+				    *etcd_why(l->e) != '\0' ? etcd_why(l->e) :
+				    "none was sent in time (solo was stopped "
+				    "or starved of CPU)");
 			}
 		}
 		if (term_at >= 0 && now >= term_at) {

@@ -396,6 +396,21 @@ fake_http() {
 	run -0 solo --etcd "http://127.0.0.1:${c[3]}" --test -U "$N"
 }
 
+@test "etcd: a holder stopped past its deadline stops the command and says why" {
+	solo --etcd "$E" --ttl 2 -U "$N" sleep 30 2>err &
+	local h=$!
+	OWNERS=("$h")
+	within 10 queued "$N" 1
+	kill -STOP "$h"
+	# Past 0.6 TTL (1.2 s) since the last keep-alive, which came at most
+	# a third of the TTL before the stop.
+	pause 1.5
+	kill -CONT "$h"
+	reap "$h" 75
+	run -0 cat err
+	assert_output --regexp "^solo: $N: lock lost: no keep-alive for [0-9]+ ms; stopping the command: none was sent in time \(solo was stopped or starved of CPU\)$"
+}
+
 @test "etcd: a waiter cut off from etcd says so in one line naming the lock" {
 	local pp
 	free_port pp
@@ -452,7 +467,7 @@ fake_http() {
 	reap "$a" 75
 	reap "$b" 0
 	run -0 cat a.err
-	assert_output --regexp "^solo: $N: lock lost: etcd unreachable for [0-9]+ ms; stopping the command: "
+	assert_output --regexp "^solo: $N: lock lost: no keep-alive for [0-9]+ ms; stopping the command: .+"
 	assert_equal "${#lines[@]}" 1 || fail "$output"
 	# B started after A's last act, with a larger fence.
 	local lastA firstB
