@@ -290,24 +290,19 @@ take_one(struct filelock *f, const struct lockreq *r,
     const struct deadline *d, bool nonblock, bool verbose, int *status)
 {
 	int type = r->shared ? LOCK_SH : LOCK_EX;
-	bool block = !nonblock;
+	bool first = true, block;
 	int e;
 
-	if (block && verbose) {
-		if (lock_call(f, r, type, false) == 0)
-			return 0;
-		if (!is_conflict(errno)) {
-			*status = lock_failed(f, r, errno);
-			return FL_ERROR;
-		}
-		filelock_say_holders(f, r, NULL, true);
-	}
 	for (;;) {
 		/*
-		 * The deadline is checked before each blocking call; if the
-		 * alarm fires between this check and the call, its next tick
-		 * interrupts the call (see deadline_alarm_arm()).
+		 * The first attempt never blocks and comes before any
+		 * deadline check, so a free lock is taken however short the
+		 * wait.  Later, the deadline is checked before each blocking
+		 * call; if the alarm fires between this check and the call,
+		 * its next tick interrupts the call (see
+		 * deadline_alarm_arm()).
 		 */
+		block = !nonblock && !first;
 		if (block && deadline_passed(d)) {
 			if (verbose)
 				filelock_say_holders(f, r, NULL, false);
@@ -319,6 +314,12 @@ take_one(struct filelock *f, const struct lockreq *r,
 		if (e == EINTR)
 			continue;	/* timeout or stray signal: see above */
 		if (is_conflict(e) && !block) {
+			if (!nonblock) {
+				if (verbose)
+					filelock_say_holders(f, r, NULL, true);
+				first = false;
+				continue;
+			}
 			if (verbose)
 				filelock_say_holders(f, r, NULL, false);
 			return FL_CONFLICT;

@@ -337,6 +337,9 @@ privlock_wait(struct privlock *pl, const struct deadline *d)
 {
 	int r, e;
 
+	/* One try before any deadline check: a free lock is always taken. */
+	if ((r = privlock_try(pl)) != 1)
+		return r;
 	if (deadline_alarm_arm(d) == -1)
 		return -1;
 	for (;;) {

@@ -35,6 +35,19 @@ load helper
 	release
 }
 
+@test "a free lock is taken however short -w is, in every kind and form" {
+	# A wait makes one non-blocking attempt before it looks at the clock.
+	for i in 1 2 3 4 5; do
+		run -0 flockrun -w 0.000002 f true
+		run -0 flockrun -w 0.000002 --fcntl f true
+		run -0 flockrun -w 0.000002 --fcntl=posix f true
+		run -0 flockrun -w 0.000002 -s --start 4 --length 2 f true
+		run -0 flockrun -w 0.000002 --also g f true
+		run -0 flockrun -w 0.000002 --fd 3 true 3>f
+		run -0 flockrun -w 0.000002 3 3>f
+	done
+}
+
 @test "-w times out with the conflict status, not before the time" {
 	hold flockrun f
 	t0=$(now_ms)

@@ -393,6 +393,14 @@ lockdev: LK.000.001.003: absent"
 	assert_equal "$(ls locks | wc -l)" 0
 }
 
+@test "a free device is taken however short -w is" {
+	for i in 1 2 3; do
+		run -0 lockdev -w 0.000002 /dev/null true
+		run -0 lockdev -w 0.000002 -l /dev/null
+		run -0 lockdev -u /dev/null
+	done
+}
+
 @test "-v names the owner on a conflict: no wait, and a timeout as before the wait" {
 	run -0 lockdev -l -p "$OWNER" /dev/null
 	said="lockdev: /dev/null: locked by pid $OWNER (sleep)"

@@ -54,6 +54,14 @@ solo: $T/p/t is held by pid $HELD (sh)"
 	release
 }
 
+@test "a free lock is taken however short -w is: port, abstract, private" {
+	for i in 1 2 3; do
+		run -0 solo -w 0.000002 "$P" true
+		run -0 solo -w 0.000002 --abstract -U "t$P" true
+		run -0 solo -w 0.000002 --dir "$T/p" -U t true
+	done
+}
+
 @test "-E sets the conflict status; -q says nothing" {
 	hold solo "$P"
 	run -9 solo -E 9 "$P" true
