@@ -634,8 +634,9 @@ test(const struct solo *s, struct lock *l)
 	int r;
 
 	if (!l->private && !l->set.plain) {
+		/* The status a run gets for the same failure (solo(1)). */
 		if ((r = test_slots(l, rep, s->quiet)) == -1)
-			lock_failed(l, LK_EXIT_OSERR);
+			lock_failed(l, exit_for_lock(errno));
 		r = r == 0;
 	} else {
 		r = l->private ? privlock_held(&l->pl, &errstr) :
@@ -645,7 +646,7 @@ test(const struct solo *s, struct lock *l)
 			errx(exit_for_open(errno), "%s: %s", lock_name(l),
 			    errstr);
 		if (r == -1)
-			lock_failed(l, LK_EXIT_OSERR);
+			lock_failed(l, exit_for_lock(errno));
 		if (r == 1 && (rep != NULL || !s->quiet)) {
 			holder_of(l, &h);
 			out_holder(&h, rep);

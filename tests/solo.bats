@@ -327,6 +327,41 @@ wait: 65"
 	run -142 solo -port="$P" -timeout=0.2 sleep 10
 }
 
+# A bind that fails (IPv6 off, a port below 1024 for a user) gives
+# --test and --json the status a run gets: 65, one line.
+@test "--test and --json fail as a run does when bind fails: 65" {
+	need_netns_down
+	run -0 in_netns_down '
+		echo 1 > /proc/sys/net/ipv6/conf/lo/disable_ipv6
+		solo -a ::1 --test "$1" 2>&1; echo "status $?"
+		solo -a ::1 --test --json "$1" 2>&1; echo "status $?"
+		solo -a ::1 "$1" true 2>&1; echo "status $?"
+		setpriv --reuid=1000 --regid=1000 --clear-groups \
+		    solo --test 80 2>&1; echo "status $?"
+		setpriv --reuid=1000 --regid=1000 --clear-groups \
+		    solo 80 true 2>&1; echo "status $?"' "$P"
+	v6="solo: [::1]:$P: cannot bind: Cannot assign requested address (is IPv6 off here?)"
+	denied="solo: 127.3.232.1:80: cannot bind: Permission denied"
+	assert_output "$v6
+status 65
+$v6
+status 65
+$v6
+status 65
+$denied
+status 65
+$denied
+status 65"
+}
+
+@test "a user's --test of a free privileged port says free; a run fails" {
+	[ "$(id -u)" = 0 ] || skip "needs root to run as another uid"
+	run -0 setpriv --reuid=1000 --regid=1000 --clear-groups solo --test 80
+	assert_output ""
+	run -65 setpriv --reuid=1000 --regid=1000 --clear-groups solo 80 true
+	assert_output "solo: 127.3.232.1:80: cannot bind: Permission denied"
+}
+
 @test "-a chooses another loopback address, and refuses others" {
 	run -0 solo -v -a 127.0.0.9 "$P" true
 	assert_line --index 0 "solo: bind 127.0.0.9:$P"
