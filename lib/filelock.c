@@ -166,7 +166,11 @@ filelock_use_fd(struct filelock *f, int fd)
 	memset(f, 0, sizeof(*f));
 	f->fd = fd;
 	if ((fl = fcntl(fd, F_GETFL)) == -1)
-		err(LK_EXIT_LOCKFAIL, "%d", fd);
+		err(LK_EXIT_LOCKFAIL, "fd %d: cannot lock", fd);
+	/* flock and fcntl both refuse one (EBADF), whatever it names. */
+	if (fl & O_PATH)
+		errx(LK_EXIT_LOCKFAIL, "fd %d: cannot lock: an O_PATH "
+		    "descriptor cannot be locked", fd);
 	f->oflags = fl & O_ACCMODE;
 }
 
@@ -214,6 +218,11 @@ lock_failed(const struct filelock *f, const struct lockreq *r, int e)
 	    (f->oflags & O_ACCMODE) == O_RDONLY)
 		warnx("%s: cannot take an exclusive fcntl lock: "
 		    "needs write access", n);
+	else if (e == EBADF && r->kind != LOCK_KIND_FLOCK && r->shared &&
+	    (f->oflags & O_ACCMODE) == O_WRONLY)
+		warnx("%s: cannot take a shared fcntl lock: %s", n,
+		    f->path == NULL ? "the descriptor must be open for reading" :
+		    "needs read access");
 	/*
 	 * NFS emulates flock with fcntl locks and refuses an exclusive one
 	 * on a read-only descriptor (EBADF).  A file is reopened read-write

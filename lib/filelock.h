@@ -49,7 +49,10 @@ enum { FL_CONFLICT = -1, FL_TIMEOUT = -2, FL_ERROR = -3 };
 void	filelock_open(struct filelock *, const char *path,
 	    const struct lockreq *);
 
-/* Use an inherited descriptor; exits LK_EXIT_LOCKFAIL if it is not open. */
+/*
+ * Use an inherited descriptor; exits LK_EXIT_LOCKFAIL, with one line
+ * "fd N: cannot lock: REASON", if it is not open or is an O_PATH one.
+ */
 void	filelock_use_fd(struct filelock *, int fd);
 
 /*

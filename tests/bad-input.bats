@@ -27,6 +27,15 @@ snapshot() {
 }
 
 # bad STATUS PATTERN CMD...
+# with_opath_fd9 FILE CMD...: CMD with FILE open as fd 9 with O_PATH
+# (010000000 on Linux but alpha, parisc and sparc), which bash cannot
+# open; perl-base is on every Debian system.
+with_opath_fd9() {
+	perl -MPOSIX -e 'sysopen(my $f, shift, 010000000) or die "open: $!";
+		POSIX::dup2(fileno($f), 9) == 9 or die "dup2: $!";
+		exec { $ARGV[0] } @ARGV or die "exec: $!"' "$@"
+}
+
 bad() {
 	local st=$1 pat=$2 before after line
 	shift 2
@@ -101,7 +110,11 @@ bad() {
 	bad 66 "plain/f: cannot open: Not a directory" flockrun plain/f true
 	bad 66 "^flockrun: '': cannot open: empty file name$" flockrun '' true
 	bad 66 "^flockrun: '': cannot open: empty file name$" flockrun --also '' f true
-	bad 65 "77" flockrun 77
+	bad 65 "^flockrun: fd 77: cannot lock: Bad file descriptor$" flockrun 77
+	bad 65 "^flockrun: fd 9: cannot take a shared fcntl lock: the descriptor must be open for reading$" \
+	    flockrun -s --fcntl --fd 9 true 9>f
+	bad 65 "^flockrun: fd 9: cannot lock: an O_PATH descriptor cannot be locked$" \
+	    with_opath_fd9 f flockrun 9
 	bad 65 "fd 9: cannot take an exclusive fcntl lock: needs write access" flockrun --fcntl --fd 9 true 9<f
 	bad 69 "cannot run no-such-command-xyz" flockrun f no-such-command-xyz
 	bad 69 "^flockrun: cannot run '': No such file or directory$" flockrun f ''
