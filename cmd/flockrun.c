@@ -173,6 +173,29 @@ test_locks(struct filelock *fl, size_t n, const struct lockreq *req,
 	return rv;
 }
 
+/*
+ * The last line of --verbose on a conflict or timeout: util-linux
+ * flock's words, after the name of the file (or "fd N") that stopped
+ * us, which with --also they alone would not tell.
+ */
+static void
+say_busy(const struct filelock *fl, size_t n, int rv)
+{
+	const char *what = rv == FL_TIMEOUT ?
+	    "timeout while waiting to get lock" : "failed to get lock";
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fl[i].busy) {
+			if (fl[i].path == NULL)
+				warnx("fd %d: %s", fl[i].fd, what);
+			else
+				warnx("%s: %s", fl[i].path, what);
+			return;
+		}
+	warnx("%s", what);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -374,9 +397,7 @@ main(int argc, char *argv[])
 				return status;
 			if (rv != 0) {
 				if (verbose)
-					warnx(rv == FL_TIMEOUT ? "timeout while "
-					    "waiting to get lock" :
-					    "failed to get lock");
+					say_busy(fl, nfl, rv);
 				return conflict;
 			}
 			if (!remove || filelock_still_named(fl, nfl))

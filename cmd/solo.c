@@ -106,6 +106,7 @@ static const char options[] =
 "      --json               with --test or --list: say it in JSON\n"
 "      --etcd ENDPOINTS     lock NAME in etcd, for all hosts (--etcd E -h: more)\n"
 "  -v, --verbose            say which address is bound, and whom we wait for\n"
+"                           (a conflict or timeout names the holder anyway)\n"
 "  -h, --help               print this help\n"
 "  -V, --version            print the version\n";
 

@@ -378,6 +378,7 @@ filelock_acquire(struct filelock *fl, size_t n, const struct lockreq *r,
 	for (i = 0; i < n; i++) {
 		fl[i].locked = false;
 		fl[i].alias = i > 0 && by_inode(&fl[i - 1], &fl[i]) == 0;
+		fl[i].busy = false;
 	}
 	if (!nonblock && deadline_alarm_arm(d) == -1)
 		err(LK_EXIT_OSERR, "timer");
@@ -386,6 +387,7 @@ filelock_acquire(struct filelock *fl, size_t n, const struct lockreq *r,
 			continue;
 		rv = take_one(&fl[i], r, d, nonblock, verbose, status);
 		fl[i].locked = rv == 0;
+		fl[i].busy = rv == FL_CONFLICT || rv == FL_TIMEOUT;
 	}
 	if (!nonblock)
 		deadline_alarm_disarm();

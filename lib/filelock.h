@@ -31,6 +31,7 @@ struct filelock {
 	mode_t		 mode;
 	bool		 locked;
 	bool		 alias;		/* same inode as an earlier entry */
+	bool		 busy;		/* where a conflict or timeout stopped */
 };
 
 /* Result of filelock_acquire() other than 0. */
@@ -62,7 +63,8 @@ void	filelock_use_fd(struct filelock *, int fd);
  * one file from separate opens would conflict with each other).  Waits
  * until the deadline unless nonblock; a conflict or timeout leaves nothing
  * locked.  If verbose, names the holders on stderr, one line each, before
- * waiting and on a conflict or timeout.  Returns
+ * waiting and on a conflict or timeout; the entry that conflict or
+ * timeout stopped at is marked busy.  Returns
  * 0, FL_CONFLICT, FL_TIMEOUT, or FL_ERROR after printing the cause (its
  * exit status is then in *status).
  */

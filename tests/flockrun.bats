@@ -75,17 +75,24 @@ holders_then() {
 @test "--verbose names the holders on a conflict: -n, -w 0, a timeout" {
 	hold flockrun f
 	run -1 --separate-stderr flockrun -n --verbose f touch ran
-	holders_then "flockrun: failed to get lock" "flock exclusive"
+	holders_then "flockrun: f: failed to get lock" "flock exclusive"
 	run -1 --separate-stderr flockrun -w 0 --verbose f touch ran
-	holders_then "flockrun: failed to get lock" "flock exclusive"
+	holders_then "flockrun: f: failed to get lock" "flock exclusive"
 	# Before the wait as after it, but for "; waiting".
 	run -1 --separate-stderr flockrun -w 0.1 --verbose f touch ran
-	holders_then "flockrun: timeout while waiting to get lock" \
+	holders_then "flockrun: f: timeout while waiting to get lock" \
 	    "flock exclusive(; waiting)?"
 	[[ ${stderr_lines[0]} == *"; waiting" ]]
 	[[ ${stderr_lines[-2]} != *"; waiting" ]]
+	# With --also, the last line names the file that stopped us.
 	run -1 --separate-stderr flockrun -n --verbose --also g f touch ran
-	holders_then "flockrun: failed to get lock" "flock exclusive"
+	holders_then "flockrun: f: failed to get lock" "flock exclusive"
+	run -1 --separate-stderr flockrun -n --verbose --also f g touch ran
+	holders_then "flockrun: f: failed to get lock" "flock exclusive"
+	exec {fd}<f
+	run -1 --separate-stderr flockrun -n --verbose "$fd"
+	assert_equal "${stderr_lines[-1]}" "flockrun: fd $fd: failed to get lock"
+	exec {fd}<&-
 	assert_output ''
 	assert_file_not_exists ran
 	release
@@ -93,7 +100,7 @@ holders_then() {
 	run -1 --separate-stderr flockrun -n --verbose -s --fcntl=posix f true
 	# A POSIX lock belongs to the process that took it: flockrun.
 	assert_equal "$stderr" "flockrun: f: held by pid $HOLDER (flockrun), posix exclusive
-flockrun: failed to get lock"
+flockrun: f: failed to get lock"
 	release
 }
 
