@@ -122,6 +122,21 @@ fail(const char *fmt, ...)
 }
 
 /*
+ * Refuse, as fail() does, an owner that names no process, or one that
+ * has exited unreaped (devlock.h: its lock would be stale).
+ */
+static void
+need_live(const char *what, pid_t pid)
+{
+	if (kill(pid, 0) == -1 && errno == ESRCH)
+		fail("%s %d", what, (int)pid);
+	if (devlock_exited(pid)) {
+		warnx("%s %d: has exited (a zombie)", what, (int)pid);
+		exit(exit_for_lockdev(ESRCH));
+	}
+}
+
+/*
  * One line on who holds the device, then tail: the owner of its lock
  * files, or whoever flocks what we must lock to remove a stale one.
  */
@@ -530,11 +545,11 @@ main(int argc, char *argv[])
 		fail("%s", failed);
 	}
 	dl.debug = debug;
-	/* A lock written for no process would be stale at once. */
-	if (mode == LOCK && have_pid && kill(pid, 0) == -1 && errno == ESRCH)
-		fail("pid %d", (int)pid);
-	if (mode == RELOCK && kill(newpid, 0) == -1 && errno == ESRCH)
-		fail("new pid %d", (int)newpid);
+	/* A lock written for no process, or a zombie, is stale at once. */
+	if (mode == LOCK && have_pid)
+		need_live("pid", pid);
+	if (mode == RELOCK)
+		need_live("new pid", newpid);
 	/* A setgid helper locks only what the real user may open. */
 	if (secure && access(dl.dev, R_OK | W_OK) == -1)
 		fail("%s", dl.dev);

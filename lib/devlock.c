@@ -237,9 +237,8 @@ zombie(pid_t pid)
 	return procstart_read(pid, &state, NULL) == 0 && state == 'Z';
 }
 
-/* Has pid ended, reaped or not?  (EPERM: it lives, as another user's.) */
-static bool
-exited(pid_t pid)
+bool
+devlock_exited(pid_t pid)
 {
 	if (kill(pid, 0) == -1)
 		return errno == ESRCH;
@@ -249,18 +248,23 @@ exited(pid_t pid)
 /*
  * Can pid own a lock file last changed at mtime?  It must live: a zombie
  * still answers kill(), and stays one until its parent reaps it, which
- * some parents (and some inits) take seconds or forever to do.  A waiter
- * counts a zombie as dead: it holds nothing and never runs again, and its
- * pidfd has already woken us.  A plain test or lock counts it alive as
- * other lock programs do.  And it must be older than the file (see
+ * some parents (and some inits) take seconds or forever to do.  One rule
+ * for a test, a lock and a wait alike: a zombie is dead.  It has closed
+ * every descriptor, so uses no device, and never runs again; its pid
+ * cannot be handed out while it is unreaped, so taking its lock over
+ * harms nobody, where counting it alive would let a test say held while
+ * a waiter (woken by its pidfd) takes the lock, or leave every taker
+ * waiting on a parent that never reaps.  (Programs that only ask
+ * kill(2), as cu does, still see it held until it is reaped.)  A leader
+ * that exited while its other threads run is not a zombie (procstart.h).
+ * And it must be older than the file (see
  * procstart_judge()): a pid reused by a process started after the write,
  * or any pid in a file written before this boot, owns nothing; *aged says
  * which.  What cannot be read (/proc hidden by hidepid) does not count
  * against the owner.
  */
 static bool
-alive(const struct devlock *dl, pid_t pid, const struct timespec *mtime,
-    int *aged)
+alive(pid_t pid, const struct timespec *mtime, int *aged)
 {
 	int64_t boot, since_boot = -1;
 	char state = 'R';
@@ -270,7 +274,7 @@ alive(const struct devlock *dl, pid_t pid, const struct timespec *mtime,
 		return false;
 	if (procstart_read(pid, &state, &since_boot) == -1)
 		since_boot = -1;
-	if (dl->waiting && state == 'Z')
+	if (state == 'Z')
 		return false;
 	if (procstart_boot(&boot) == 0)
 		*aged = procstart_judge((int64_t)mtime->tv_sec * 1000000000 +
@@ -351,7 +355,7 @@ read_owner(const struct devlock *dl, const char *name)
 		why = "cannot be read";
 	if (o.pid == 0 && time(NULL) - st.st_mtime < DEVLOCK_GRACE)
 		o.state = ST_WRITING;	/* another program between create and write */
-	else if (alive(dl, o.pid, &st.st_mtim, &aged))
+	else if (alive(o.pid, &st.st_mtim, &aged))
 		o.state = ST_ALIVE;
 	else
 		o.pid = 0;
@@ -578,7 +582,7 @@ sweep_temps(const struct devlock *dl)
 			errno = 0;
 			pid = strtol(de->d_name + 5, &end, 10);
 			if (errno == 0 && *end == '.' && pid <= INT_MAX &&
-			    exited((pid_t)pid))
+			    devlock_exited((pid_t)pid))
 				unlinkat(dl->dirfd, de->d_name, 0);
 		}
 	}
@@ -1058,7 +1062,6 @@ devlock_wait(struct devlock *dl, pid_t pid, const struct deadline *d,
 {
 	int r, e, qfd;
 
-	dl->waiting = true;
 	/*
 	 * Head of the queue first, then wait as the only one watching.  A
 	 * deadline passed in the queue gets one last try, to report who
@@ -1072,7 +1075,6 @@ devlock_wait(struct devlock *dl, pid_t pid, const struct deadline *d,
 	/* Holding the lock files now, or giving up: the next one's turn. */
 	if (qfd >= 0)
 		close(qfd);
-	dl->waiting = false;
 	errno = e;
 	return r;
 }

@@ -29,7 +29,6 @@ struct devlock {
 	char	 names[DEVLOCK_MAXNAMES][NAME_MAX + 1];
 	int	 nnames;
 	bool	 debug;			/* say what is read, on stderr */
-	bool	 waiting;		/* in devlock_wait: zombies are stale */
 	/*
 	 * After DEVLOCK_HELD: the name whose removal another process's
 	 * flock blocks ("." for the directory's), *owner that process's
@@ -118,6 +117,12 @@ uid_t	devlock_file_uid(const struct devlock *, pid_t pid);
  * over so that of any number of concurrent lockers exactly one wins.
  */
 int	devlock_lock(struct devlock *, pid_t pid, pid_t *owner);
+
+/*
+ * Has pid ended, reaped or not (a zombie, whose lock is stale)?  EPERM
+ * from kill(2) means it lives, as another user's.
+ */
+bool	devlock_exited(pid_t pid);
 
 /* devlock_lock, waiting until the deadline for the holder to go. */
 int	devlock_wait(struct devlock *, pid_t pid, const struct deadline *,

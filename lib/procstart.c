@@ -32,11 +32,22 @@ procstart_read(pid_t pid, char *state, int64_t *since_boot)
 	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == '\0')
 		goto bad;
 	*state = p[2];
+	if (since_boot == NULL && *state != 'Z')
+		return 0;
+	/* Field 3 is at p + 2; step over fields 3 to 19. */
+	end = buf + n;
+	for (p += 2, field = 3; field < 20 && p < end; p++)
+		if (*p == ' ')
+			field++;
+	if (field != 20 || !FMT_DIGIT(*p))
+		goto bad;
+	/* A leader gone before its threads: the process lives (header). */
+	if (*state == 'Z' && (p[0] != '1' || p[1] != ' '))
+		*state = 'R';
 	if (since_boot == NULL)
 		return 0;
-	/* Field 3 is at p + 2; step over fields 3 to 21. */
-	end = buf + n;
-	for (p += 2, field = 3; field < 22 && p < end; p++)
+	/* Step over fields 20 and 21. */
+	for (; field < 22 && p < end; p++)
 		if (*p == ' ')
 			field++;
 	if (field != 22 || !FMT_DIGIT(*p))

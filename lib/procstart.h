@@ -29,8 +29,11 @@ enum {
 
 /*
  * Read /proc/PID/stat: the state letter (field 3: 'Z' for a zombie) into
- * *state and, if since_boot is not NULL, the start time (field 22, clock
- * ticks since boot, CLOCK_BOOTTIME) in nanoseconds into *since_boot.
+ * *state, but 'R' for a thread-group leader that exited while its other
+ * threads run (/proc says Z with num_threads, field 20, above 1: the
+ * process lives; only a whole process that exited is a zombie); and, if
+ * since_boot is not NULL, the start time (field 22, clock ticks since
+ * boot, CLOCK_BOOTTIME) in nanoseconds into *since_boot.
  * Returns 0, or -1 with errno set (ENOENT: no such process, or hidden by
  * /proc's hidepid; EINVAL: a line not in the format proc(5) gives).
  */

@@ -443,10 +443,12 @@ $said"
 	assert_equal "$(cat locks/LCK..null)" "$(hdb $$)"
 }
 
-@test "-w takes over from an owner that died but was never reaped" {
+# zombie_owner: $z, a process that owns /dev/null's lock and then
+# exits unreaped: sh's child becomes a zombie of "sleep", which never
+# reaps it.
+zombie_owner() {
 	fifo zpid
 	fifo die
-	# sh's child becomes a zombie of "sleep", which never reaps it.
 	sh -c '(read x < "$2") & echo $! > "$1"; exec sleep 60' sh \
 	    "$T/zpid" "$T/die" 3>&- &
 	OWNERS+=($!)
@@ -456,8 +458,11 @@ $said"
 	zombie() { [[ $(cat "/proc/$1/stat") =~ \)\ Z ]]; }
 	wait_until 2 zombie "$z" || :
 	zombie "$z"
-	run -1 lockdev /dev/null	# a plain test still sees it, as cu would
-	assert_output "$z"
+}
+
+# One rule for a test, a lock and a wait: a zombie is dead (lockdev(1)).
+@test "-w takes over from an owner that died but was never reaped" {
+	zombie_owner
 	: > "locks/LTMP.$z.1.0"		# as if it died mid-relock
 	run -0 lockdev -w 10 -l -p $$ /dev/null
 	assert_equal "$(cat locks/LCK..null)" "$(hdb $$)"
@@ -503,6 +508,26 @@ queue_member() { [ "$(cat "/proc/$1/wchan" 2>/dev/null)" = fcntl_setlk ]; }
 	assert_equal "$stderr" ""
 	kill "$a"
 	wait "$a" || :
+}
+
+@test "a test and a lock find a zombie's lock stale, as a waiter does" {
+	zombie_owner
+	run -0 lockdev /dev/null
+	assert_output ""
+	run -0 lockdev -l -p $$ /dev/null
+	assert_equal "$(cat locks/LCK..null)" "$(hdb $$)"
+}
+
+@test "-l and -r refuse a zombie pid as one that does not exist" {
+	zombie_owner
+	run -0 lockdev -u -p "$z" /dev/null
+	run -255 lockdev -l -p "$z" /dev/null
+	assert_output "lockdev: pid $z: has exited (a zombie)"
+	assert_equal "$(ls locks | wc -l)" 0
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	run -255 lockdev -r "$z" -p "$OWNER" /dev/null
+	assert_output "lockdev: new pid $z: has exited (a zombie)"
+	assert_equal "$(cat locks/LCK..null)" "$(hdb "$OWNER")"
 }
 
 @test "-w gives up at the deadline with status 1" {

@@ -1,5 +1,11 @@
 /* Unit tests for lib/procstart.c: the owner-age rule, and reading /proc. */
+#include <sys/wait.h>
+
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -8,12 +14,61 @@
 
 #define S	1000000000LL	/* a second in nanoseconds */
 
+static void *
+idle(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* /proc says Z for pid (within 2 s): its leader has exited. */
+static int
+proc_says_zombie(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	struct timespec ms = { 0, 1000000 };
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (i = 0; i < 2000; i++, nanosleep(&ms, NULL)) {
+		if ((f = fopen(path, "r")) == NULL)
+			return 0;
+		p = fgets(buf, sizeof(buf), f);
+		fclose(f);
+		if (p != NULL && (p = strrchr(buf, ')')) != NULL &&
+		    p[1] == ' ' && p[2] == 'Z')
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A child whose main thread exits, leaving another running (lead), or
+ * one that exits outright; -1 on failure.
+ */
+static pid_t
+child(int lead)
+{
+	pthread_t t;
+	pid_t pid;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	if (lead && pthread_create(&t, NULL, idle, NULL) == 0)
+		pthread_exit(NULL);
+	_exit(0);
+}
+
 int
 main(void)
 {
 	const int64_t boot = 1700000000 * S, slack = PROCSTART_SLACK * S;
 	struct timespec bt;
 	int64_t since, b;
+	pid_t pid;
 	char state;
 
 	/* A process started 100 s after boot; its file written after. */
@@ -47,6 +102,20 @@ main(void)
 	errno = 0;
 	CHECK(procstart_read(0x3fffff + 1, &state, &since) == -1 &&
 	    errno == ENOENT, "no such process: ENOENT");
+	CHECK((pid = child(0)) > 0 && proc_says_zombie(pid) &&
+	    procstart_read(pid, &state, NULL) == 0 && state == 'Z' &&
+	    procstart_read(pid, &state, &since) == 0 && state == 'Z',
+	    "an exited, unreaped child: a zombie");
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	CHECK((pid = child(1)) > 0 && proc_says_zombie(pid) &&
+	    procstart_read(pid, &state, NULL) == 0 && state == 'R' &&
+	    procstart_read(pid, &state, &since) == 0 && state == 'R',
+	    "a leader gone while a thread runs: not a zombie");
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
 	CHECK(procstart_boot(&b) == 0 && b > 0 &&
 	    b <= (int64_t)time(NULL) * S, "boot: in the past");
 	return TAP_DONE();
