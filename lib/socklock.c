@@ -49,6 +49,13 @@
 /* Loopback answers a SYN in microseconds: one unanswered this long was
  * dropped, by a full queue or a firewall. */
 #define SYN_WAIT_MS	100
+/*
+ * A queued waiter sleeps until the reset, and no longer than this before
+ * it tries bind again: should a wake-up ever be lost (none is known: the
+ * reset is queued before the holder's socket leaves its name), the lock
+ * lies free for a second at most, not until the deadline.
+ */
+#define QUEUED_RECHECK_US	1000000
 #define UNIX_PREFIX	"solo/"
 
 int
@@ -417,9 +424,11 @@ socklock_wait(struct socklock *sl, const struct deadline *d)
 			 * the kernel resets it as the holder's socket
 			 * closes.  If the holder went before poll() starts,
 			 * the reset is already there and poll returns at
-			 * once: no lost wake-up.
+			 * once: no lost wake-up.  Bounded all the same (see
+			 * QUEUED_RECHECK_US); a timeout keeps our place.
 			 */
-			if ((r = sleep_on(sl, &pfd, -1, d)) == -1)
+			r = sleep_on(sl, &pfd, QUEUED_RECHECK_US, d);
+			if (r == -1)
 				goto fail;
 			if (r > 0) {
 				close(pfd.fd);
