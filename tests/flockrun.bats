@@ -37,7 +37,7 @@ load helper
 
 @test "a free lock is taken however short -w is, in every kind and form" {
 	# A wait makes one non-blocking attempt before it looks at the clock.
-	for i in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		run -0 flockrun -w 0.000002 f true
 		run -0 flockrun -w 0.000002 --fcntl f true
 		run -0 flockrun -w 0.000002 --fcntl=posix f true

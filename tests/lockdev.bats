@@ -394,7 +394,7 @@ lockdev: LK.000.001.003: absent"
 }
 
 @test "a free device is taken however short -w is" {
-	for i in 1 2 3; do
+	for _ in 1 2 3; do
 		run -0 lockdev -w 0.000002 /dev/null true
 		run -0 lockdev -w 0.000002 -l /dev/null
 		run -0 lockdev -u /dev/null

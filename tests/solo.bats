@@ -55,7 +55,7 @@ solo: $T/p/t is held by pid $HELD (sh)"
 }
 
 @test "a free lock is taken however short -w is: port, abstract, private" {
-	for i in 1 2 3; do
+	for _ in 1 2 3; do
 		run -0 solo -w 0.000002 "$P" true
 		run -0 solo -w 0.000002 --abstract -U "t$P" true
 		run -0 solo -w 0.000002 --dir "$T/p" -U t true
