@@ -134,7 +134,7 @@ static int
 test_locks(struct filelock *fl, size_t n, const struct lockreq *req,
     int conflict, bool json)
 {
-	struct holder *h;
+	struct holder *h, *more;
 	struct report_entry e;
 	struct report *rep = NULL;
 	const char *why;
@@ -149,8 +149,10 @@ test_locks(struct filelock *fl, size_t n, const struct lockreq *req,
 		/* A full array may have left holders out: grow, look again. */
 		while ((k = filelock_test(&fl[i], req, h, max)) != -1 &&
 		    (size_t)k == max) {
-			if ((h = reallocarray(h, max *= 2, sizeof(*h))) == NULL)
+			if ((more = reallocarray(h, max *= 2, sizeof(*h))) ==
+			    NULL)
 				err(LK_EXIT_OSERR, "holders");
+			h = more;
 		}
 		if (k == -1)
 			err(LK_EXIT_OSERR, "%s: cannot test lock",

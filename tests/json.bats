@@ -66,17 +66,17 @@ valid() {
 }
 
 @test "flockrun --test: 20 shared holders are all listed, in text and JSON" {
-	local i want=()
+	local i pids=()
 	for i in $(seq 20); do
 		hold_as "h$i" flockrun -F -s f
-		want+=("$(eval echo "\$HELD_h$i")")
+		pids+=("$(eval echo "\$HELD_h$i")")
 	done
 	run -1 flockrun --test f
 	assert_equal "$(cut -d' ' -f1 <<<"$output" | sort -n | uniq)" \
-		"$(printf '%s\n' "${want[@]}" | sort -n)"
+		"$(printf '%s\n' "${pids[@]}" | sort -n)"
 	run -1 flockrun --test --json f
 	assert_equal "$(jq -r '.holders[].pid' <<<"$output" | sort -n | uniq)" \
-		"$(printf '%s\n' "${want[@]}" | sort -n)"
+		"$(printf '%s\n' "${pids[@]}" | sort -n)"
 	for i in $(seq 20); do echo go > "$T/h${i}_go"; done
 }
 
