@@ -11,17 +11,21 @@
 
 # _lockkit_operand SHORT LONG: set op to the index in words of the first
 # operand, or to the index it would have (>= cword) if none comes before
-# the cursor.  SHORT: the option letters that take an argument; LONG: the
-# long options that do, as "|--a|--b|".  Every tool stops at its first
-# operand ("+" in its getopt string) and at "--".
+# the cursor, and ddash to whether "--" came before it (so the word there
+# is an operand even if it begins with "-").  SHORT: the option letters
+# that take an argument; LONG: the long options that do, as "|--a|--b|".
+# Every tool stops at its first operand ("+" in its getopt string) and
+# at "--".
 _lockkit_operand()
 {
 	local w j
+	ddash=false
 	for ((op = 1; op < cword; op++)); do
 		w=${words[op]}
 		case $w in
 		--)
 			((op++))
+			ddash=true
 			return
 			;;
 		--*=*) ;;
@@ -87,8 +91,9 @@ _lockkit_options()
 
 _flockrun_module()
 {
-	local cur prev words cword split op
-	_init_completion -s || return
+	local cur prev words cword split op ddash
+	# -n :, as "host:port", "::1" and "a:b" are one word each.
+	_init_completion -s -n : || return
 
 	if $split && [[ $prev == --fcntl ]]; then
 		COMPREPLY=($(compgen -W 'ofd posix' -- "$cur"))
@@ -112,7 +117,7 @@ _flockrun_module()
 
 	_lockkit_operand wE '|--wait|--timeout|--conflict-exit-code|--start|--length|--max-time|--fd|--also|'
 	if ((op == cword)); then
-		if [[ $cur == -* ]]; then
+		if [[ $cur == -* ]] && ! $ddash; then
 			_lockkit_options --shared --exclusive --unlock --nonblock \
 			    --nb --wait --timeout --conflict-exit-code --close \
 			    --no-fork --fcntl --fcntl= --start --length \
@@ -122,6 +127,7 @@ _flockrun_module()
 			_lockkit_command "$op"
 		else
 			_filedir
+			__ltrim_colon_completions "$cur"
 		fi
 		return
 	fi
@@ -192,13 +198,20 @@ _solo_dir_given()
 
 _solo_module()
 {
-	local cur prev words cword split op
-	_init_completion -s || return
+	local cur prev words cword split op ddash
+	# -n :, as "host:port", "::1" and "a:b" are one word each.
+	_init_completion -s -n : || return
 
 	case $prev in
 	-U | --unix)
-		local IFS=$'\n'
-		COMPREPLY=($(compgen -W "$(_solo_held)" -- "$cur"))
+		# Not compgen -W, which expands $ and ` and splits at quotes in
+		# a name: the names that begin with the word as the shell reads
+		# it, each quoted (printf %q) to be read back as it is.
+		local n dcur
+		dcur=$(dequote "$cur")
+		while IFS= read -r n; do
+			[[ $n == "$dcur"* ]] && COMPREPLY+=("$(printf '%q' "$n")")
+		done < <(_solo_held)
 		__ltrim_colon_completions "$cur"
 		return
 		;;
@@ -228,6 +241,7 @@ _solo_module()
 
 	_lockkit_operand aEUw '|--addr|--conflict-exit-code|--unix|--wait|--max-time|--dir|--etcd|--ttl|--cacert|--cert|--key|--user|--kill-after|--slots|'
 	if ((op == cword)) && [[ $cur == -* ]]; then
+		$ddash && return
 		_lockkit_options --addr --unix --private --abstract --dir \
 		    --conflict-exit-code --quiet --wait --max-time --replace \
 		    --kill-after --slots --test --list --json --verbose --help \
@@ -254,8 +268,9 @@ _lockdev_devices()
 
 _lockdev_module()
 {
-	local cur prev words cword split op
-	_init_completion -s || return
+	local cur prev words cword split op ddash
+	# -n :, as "host:port", "::1" and "a:b" are one word each.
+	_init_completion -s -n : || return
 
 	case $prev in
 	-p | --pid | -r | --relock)
@@ -279,6 +294,7 @@ _lockdev_module()
 		local IFS=$'\n'
 		case $cur in
 		-*)
+			$ddash && return
 			_lockkit_options --lock --unlock --relock --pid --wait \
 			    --lockdir --force --quiet --verbose --debug --list \
 			    --json --help --version
@@ -288,6 +304,7 @@ _lockdev_module()
 			;;
 		*/*)
 			_filedir
+			__ltrim_colon_completions "$cur"
 			;;
 		*)
 			# lockdev takes a name under /dev, as ttyS0.

@@ -29,20 +29,21 @@ setup() {
 }
 
 # comp LINE: complete at the end of LINE as bash would, split into words
-# at blanks, with "=" a word of its own as COMP_WORDBREAKS makes it;
+# at blanks, with each run of "=" and ":" a word of its own as
+# COMP_WORDBREAKS makes it ("a:b" is "a" ":" "b", "::1" is "::" "1");
 # print COMPREPLY sorted, one to a line.
 comp() {
 	local w words=()
 	read -r -a COMP_WORDS <<<"$1"
 	for w in "${COMP_WORDS[@]}"; do
-		while [[ $w == *=* ]]; do
-			[ -n "${w%%=*}" ] && words+=("${w%%=*}")
-			words+=("=")
-			w=${w#*=}
+		while [[ $w =~ ^([^=:]*)([=:]+)(.*)$ ]]; do
+			[ -n "${BASH_REMATCH[1]}" ] && words+=("${BASH_REMATCH[1]}")
+			words+=("${BASH_REMATCH[2]}")
+			w=${BASH_REMATCH[3]}
 		done
 		[ -n "$w" ] && words+=("$w")
 	done
-	[[ $1 == *[\ =] ]] && words+=("")
+	[[ $1 == *[\ =:] ]] && words+=("")
 	COMP_WORDS=("${words[@]}")
 	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
 	COMP_LINE=$1
@@ -220,4 +221,46 @@ comp() {
 	assert_output ''
 	run -0 comp 'lockdev --list --js'
 	assert_output '--json'
+}
+
+@test "completion: a word with ':' in it is one word (operand, address, URL)" {
+	touch a:b
+	run -0 comp 'flockrun a:b lkcmd b'
+	assert_output 'beta'
+	run -0 comp 'flockrun a:b -'
+	assert_output $'--command\n-c'
+	run -0 comp 'flockrun a:'
+	assert_output 'b'
+	run -0 comp 'solo -a ::1 5000 lkcmd b'
+	assert_output 'beta'
+	run -0 comp 'solo -a 127.0.0.1 --addr=::1 5000 lkcmd g'
+	assert_output 'gamma'
+	run -0 comp 'solo --etcd http://x:2379 -U n lkcmd g'
+	assert_output 'gamma'
+}
+
+@test "completion: after '--' the next word is the operand, never an option" {
+	run -0 comp 'flockrun -- -'
+	assert_output ''
+	touch ./-x
+	run -0 comp 'flockrun -- -'
+	assert_output '-x'
+	run -0 comp 'solo -- -'
+	assert_output ''
+	run -0 comp 'lockdev -- -'
+	assert_output ''
+	run -0 comp 'flockrun -- alpha lkcmd b'
+	assert_output 'beta'
+}
+
+@test "completion: solo -U quotes a held name the shell would read otherwise" {
+	name="q'\"\\\$(x)-$$-$BATS_TEST_NUMBER"
+	hold solo --abstract -U "$name"
+	run -0 comp "solo --test --abstract -U q"
+	assert_output "$(printf '%q' "$name")"
+	eval "set -- $output"
+	assert_equal "$1" "$name"
+	run -0 comp "solo --test --abstract -U $(printf '%q' "q'")"
+	assert_output "$(printf '%q' "$name")"
+	release
 }
