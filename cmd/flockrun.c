@@ -134,14 +134,17 @@ static int
 test_locks(struct filelock *fl, size_t n, const struct lockreq *req,
     int conflict, bool json)
 {
-	struct holder *h, *more;
+	/* Static: kept for the process's life, as err() may end it here. */
+	static struct holder *h;
+	static size_t max;
+	struct holder *more;
 	struct report_entry e;
 	struct report *rep = NULL;
 	const char *why;
-	size_t i, max = 16;
+	size_t i;
 	int k, j, rv = LK_EXIT_OK;
 
-	if ((h = reallocarray(NULL, max, sizeof(*h))) == NULL)
+	if (h == NULL && (h = reallocarray(NULL, max = 16, sizeof(*h))) == NULL)
 		err(LK_EXIT_OSERR, "holders");
 	if (json && (rep = report_new(&why)) == NULL)
 		errx(LK_EXIT_OSERR, "json: %s", why);
@@ -167,7 +170,6 @@ test_locks(struct filelock *fl, size_t n, const struct lockreq *req,
 		if (k > 0)
 			rv = conflict;
 	}
-	free(h);
 	if (json && report_print(rep, stdout) == -1)
 		err(LK_EXIT_OSERR, "stdout");
 	if (fflush(stdout) != 0)
