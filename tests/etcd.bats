@@ -250,6 +250,20 @@ need_uts() {
 	run -0 solo --etcd "http://127.0.0.1:$dead,$E" --test -U "$N"
 }
 
+# etcd_proxy PORTVAR PIDVAR: a TCP proxy to $E on a free port, listening
+# when this returns; its pid, added to OWNERS, leads a process group of
+# its own (setsid), so that killing or stopping the group reaches its
+# connections too.
+etcd_proxy() {
+	local -n ep_port=$1 ep_pid=$2
+	free_port ep_port || return 1
+	setsid socat "TCP-LISTEN:$ep_port,bind=127.0.0.1,fork,reuseaddr" \
+		"TCP:${E#http://}" 3>&- &
+	ep_pid=$!
+	OWNERS+=("$ep_pid")
+	wait_until 10 eval '[ -n "$(ss -Htln "sport = :$ep_port")" ]'
+}
+
 # fake_http VAR STATUS: serve every request on a free port with an HTTP
 # answer STATUS and an empty body (a proxy's 502, a 404); set VAR to its
 # URL.  socat is stopped in teardown.
@@ -412,14 +426,9 @@ fake_http() {
 }
 
 @test "etcd: a waiter cut off from etcd says so in one line naming the lock" {
-	local pp
-	free_port pp
+	local pp proxy
 	# The waiter reaches etcd through a proxy, which SIGSTOP hangs.
-	setsid socat "TCP-LISTEN:$pp,bind=127.0.0.1,fork,reuseaddr" \
-		"TCP:${E#http://}" 3>&- &
-	local proxy=$!
-	OWNERS=("$proxy")
-	wait_until 10 eval '[ -n "$(ss -Htln "sport = :$pp")" ]'
+	etcd_proxy pp proxy
 	hold solo --etcd "$E" -U "$N"
 	solo --etcd "http://127.0.0.1:$pp" --ttl 2 -w 30 -U "$N" touch ran \
 		2>err &
@@ -438,15 +447,9 @@ fake_http() {
 
 @test "etcd: a holder cut off from etcd is stopped before the next one starts" {
 	command -v socat >/dev/null || skip "socat not installed (make deps)"
-	local pp
-	free_port pp
-	# The holder reaches etcd through a proxy; setsid makes it a process
-	# group, so that killing it ends its connections too.
-	setsid socat "TCP-LISTEN:$pp,bind=127.0.0.1,fork,reuseaddr" \
-		"TCP:${E#http://}" 3>&- &
-	local proxy=$!
-	OWNERS=("$proxy")
-	wait_until 10 eval '[ -n "$(ss -Htln "sport = :$pp")" ]'
+	local pp proxy
+	# The holder reaches etcd through a proxy.
+	etcd_proxy pp proxy
 	mkfifo never
 	# A writes its fence and the time every 5 ms until stopped; B once.
 	solo --etcd "http://127.0.0.1:$pp" --ttl 2 -U "$N" bash -c '
