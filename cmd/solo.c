@@ -701,10 +701,13 @@ replace(const struct solo *s, struct lock *l, uid_t uid)
 	}
 	deadline_start(&dl, &wait);
 	if ((r = takeover_lock(l->sl, uid, &s->killafter, &dl, s->verbose,
-	    &t)) != 2)
+	    &t)) != 2 && r != 3)
 		return r;
 	if (s->quiet)
 		exit(s->conflict);
+	if (r == 3)
+		errx(s->conflict, "%s is held through a descriptor this process "
+		    "inherited; refusing to replace", lock_name(l));
 	if (t.pid > 0)
 		errx(s->conflict, "%s is held by pid %d (%s)%s: only root may "
 		    "end another user's process", lock_name(l), (int)t.pid,

@@ -43,7 +43,8 @@ signal_holders(struct socklock *sl, const struct takeover *t, uid_t caller,
 
 	n = holder_socket_pids(t->ino, pids, MAX_HOLDERS);
 	for (i = 0; i < n; i++) {
-		if ((pfd = pidfd_open(pids[i], 0)) == -1)
+		if (pids[i] == getpid() ||
+		    (pfd = pidfd_open(pids[i], 0)) == -1)
 			continue;
 		if (holder_has_socket(pids[i], t->ino) &&
 		    (uid = holder_uid(pids[i])) != HOLDER_UID_UNKNOWN &&
@@ -102,6 +103,13 @@ takeover_lock(struct socklock *sl, uid_t caller, const struct timespec *grace,
 		if ((r = socklock_wait(sl, &g)) != 1 || deadline_passed(d))
 			return r;
 	}
+	/*
+	 * We hold the socket ourselves (inherited from the holder, as when
+	 * run by its command): ending the holder would not free the lock,
+	 * and signalling our own ancestors would end us.
+	 */
+	if (holder_has_socket(getpid(), t->ino))
+		return 3;
 	/* All or none: a refusal leaves every holder as it was. */
 	t->pid = pids[0];
 	for (i = 0; i < n; i++)

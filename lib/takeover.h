@@ -38,7 +38,8 @@ struct takeover {
  * may not be ended, with nothing signalled: t->pid, t->uid and t->comm
  * name a holder of another uid, or t->pid is 0 if no holder is visible
  * (another user's, whose /proc/PID/fd we may not read, or one in another
- * pid namespace); -1 with errno set on any other failure.
+ * pid namespace); 3 if the caller itself has the socket open (it
+ * inherited it), with nothing signalled; -1 with errno set on any other failure.
  */
 int	takeover_lock(struct socklock *sl, uid_t caller,
 	    const struct timespec *grace, const struct deadline *d,

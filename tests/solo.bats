@@ -462,6 +462,18 @@ status 65"
 	assert_equal "$st" 143
 }
 
+@test "--replace from inside the holder refuses, signalling nobody (1 or -E)" {
+	run -0 --separate-stderr solo "$P" sh -c \
+	    'solo --replace --kill-after 1 "$1" echo INNER; echo "after $?"' \
+	    sh "$P"
+	assert_output "after 1"
+	assert_regex "$stderr" "^solo: 127\\.[0-9.]+:$P is held through a \
+descriptor this process inherited; refusing to replace$"
+	run -0 solo "$P" sh -c \
+	    'solo -q -E 9 --replace "$1" echo INNER; echo "after $?"' sh "$P"
+	assert_output "after 9"
+}
+
 @test "--replace on a free lock takes it, as without" {
 	run -0 --separate-stderr solo --replace "$P" echo took
 	assert_output took
