@@ -312,7 +312,8 @@ crashes() {
 # never runs, and the holder keeps its lock; (b) while its command runs:
 # the signal reaches the command, the tool exits 128+N, and the lock is
 # free with nothing left behind.  env --default-signal undoes the SIGINT
-# ignore that bash gives background jobs.
+# ignore that bash gives background jobs, and the ignore of any signal
+# sent here that the suite itself inherited (nohup ignores SIGHUP).
 signals() {
 	kind "$1"
 	local sig num pid rc line
@@ -320,7 +321,7 @@ signals() {
 		num=$(kill -l "$sig")
 		hold "${NOWAIT[@]}"
 		fifo log
-		env --default-signal=INT "${WAIT[0]}" --verbose "${WAIT[@]:1}" \
+		env --default-signal=INT,TERM,HUP "${WAIT[0]}" --verbose "${WAIT[@]:1}" \
 		    touch "$T/ran" 2>"$T/log" 3>&- &
 		pid=$!
 		read -r -t 10 line <&"$fd_log" || fail "$sig: no wait reported"
@@ -334,7 +335,7 @@ signals() {
 		assert_nothing_left
 
 		fifo ready
-		env --default-signal=INT "${WAIT[@]}" sh -c \
+		env --default-signal=INT,TERM,HUP "${WAIT[@]}" sh -c \
 		    'echo $$ > "$1"; exec sleep 30' sh "$T/ready" 3>&- &
 		pid=$!
 		read -r -t 10 line <&"$fd_ready" || fail "$sig: command never ran"
@@ -354,6 +355,11 @@ signals() {
 
 @test "signals: flockrun --fcntl=posix dies cleanly waiting, forwards to its command" {
 	signals posix
+}
+
+@test "signals: the same when the suite runs with SIGHUP ignored (nohup)" {
+	trap '' HUP
+	signals flock
 }
 
 @test "signals: solo dies cleanly waiting; its command is the process" {
