@@ -474,6 +474,19 @@ descriptor this process inherited; refusing to replace$"
 	assert_output "after 9"
 }
 
+# More holders than one scan of /proc used to keep (256): each gets
+# SIGTERM.  -w 5 is shorter than --kill-after, so no SIGKILL round could
+# end the ones a SIGTERM missed.
+@test "--replace: a holder with 300 children sharing its socket is all ended" {
+	hold solo --abstract -U many sh -c \
+	    'for i in $(seq 300); do sleep 60 & done; exec "$@"' sh
+	run -0 --separate-stderr solo -w 5 --kill-after 60 --replace \
+	    --abstract -U many echo took
+	assert_output took
+	wait "$HOLDER" || true
+	HOLDER=
+}
+
 @test "--replace on a free lock takes it, as without" {
 	run -0 --separate-stderr solo --replace "$P" echo took
 	assert_output took
