@@ -756,6 +756,9 @@ main(int argc, char *argv[])
 	else
 		parse_args(&s, argc, argv);
 
+	/* SOLO_SLOT names a slot this command got, never one it inherited. */
+	if (s.slots == 0 && unsetenv("SOLO_SLOT") == -1)
+		err(LK_EXIT_OSERR, "unsetenv");
 	if (s.noport)
 		child_exec(s.cmd);
 	if (s.list)

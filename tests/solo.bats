@@ -487,6 +487,13 @@ descriptor this process inherited; refusing to replace$"
 	HOLDER=
 }
 
+@test "without --slots the command sees no SOLO_SLOT, even an inherited one" {
+	SOLO_SLOT=7 run -0 solo "$P" sh -c 'echo "slot=${SOLO_SLOT-unset}"'
+	assert_output "slot=unset"
+	SOLO_SLOT=7 run -0 solo --abstract -U s sh -c 'echo "${SOLO_SLOT-unset}"'
+	assert_output "unset"
+}
+
 @test "--replace on a free lock takes it, as without" {
 	run -0 --separate-stderr solo --replace "$P" echo took
 	assert_output took
