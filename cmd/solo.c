@@ -74,6 +74,8 @@ static const char synopsis[] =
 "            [arg ...]\n"
 "       solo [options] [--abstract | --private] [--dir dir] -U name\n"
 "            command [arg ...]\n"
+"       solo [options] [--replace [--kill-after secs] | --slots n] --abstract\n"
+"            -U name command [arg ...]\n"
 "       solo [options] --test [--json] port | --test [--json] -U name\n"
 "       solo --list [--json]\n"
 "       solo --etcd endpoints [-qv] [-E code] [-w secs] [--max-time secs]\n"

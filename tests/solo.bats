@@ -487,6 +487,11 @@ descriptor this process inherited; refusing to replace$"
 	HOLDER=
 }
 
+@test "the synopsis shows --replace and --slots with --abstract -U name too" {
+	run -0 solo -h
+	assert_line --regexp '^ +solo \[options\] \[--replace .*\| --slots n\] --abstract$'
+}
+
 @test "without --slots the command sees no SOLO_SLOT, even an inherited one" {
 	SOLO_SLOT=7 run -0 solo "$P" sh -c 'echo "slot=${SOLO_SLOT-unset}"'
 	assert_output "slot=unset"
