@@ -669,7 +669,7 @@ $ADDR:$((P + 2)) is held by pid ${SLOT_PID[2]} (sh)"
 	run -1 --separate-stderr solo --test -q --slots 3 "$P"
 	assert_output ''
 	echo > go.1
-	wait "${SOLO_PIDS[1]}"
+	wait "${SLOT_PID[1]}"
 	run -0 solo --slots 3 "$P" sh -c 'echo $SOLO_SLOT'
 	assert_output 1
 	echo > go.0
@@ -705,7 +705,7 @@ $ADDR:$((P + 2)) is held by pid ${SLOT_PID[2]} (sh)"
 	done
 	assert_file_not_exists started
 	echo > go.2
-	wait "${SOLO_PIDS[2]}"
+	wait "${SLOT_PID[2]}"
 	gone=$(date +%s%N)
 	wait "$waiter"
 	assert_equal "$(cat slot)" 2
