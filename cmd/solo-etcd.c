@@ -484,13 +484,26 @@ earlier(long long a, long long b)
  * turn), the command gets SIGTERM at sent + 0.6 TTL and SIGKILL at sent +
  * 0.8 TTL, all on CLOCK_MONOTONIC: it is dead with 0.2 TTL to spare for
  * scheduling and for clock rate drift between the hosts (NTP keeps that
- * under 500 ppm: 5 ms in 10 s).  If the lease or the key is gone (revoked
- * or deleted by someone), the lock may already be another's: SIGTERM at
- * once, SIGKILL 0.2 TTL later.  What no timer can guarantee: a process or
+ * under 500 ppm: 5 ms in 10 s).  What no timer can guarantee: a process or
  * VM paused (SIGSTOP, a live migration, a suspended host, during which
  * CLOCK_MONOTONIC may stand still) wakes up with the lease expired and its
  * command running for the moment we need to notice; that is what
- * SOLO_FENCE is for.  Returns the exit status.
+ * SOLO_FENCE is for.
+ *
+ * If our key is deleted (by someone, or with the lease: revoked, or
+ * expired as the member saw it), the next waiter's watch fires at once and
+ * the lock may already be another's.  So we sleep in a watch on our own
+ * key, not in a plain poll, and on its DELETE event the command gets
+ * SIGTERM at once (milliseconds after the deletion; it cannot be before),
+ * SIGKILL 0.2 TTL later.  The watch only speeds the news up: a watch that
+ * breaks (its member gone, canceled, compacted) says nothing about the
+ * lock, and a member cut off from the others may never send the event, so
+ * the keep-alives above stay the authority on liveness, and their timing
+ * holds whether or not a watch runs.  A broken watch is started again
+ * after the next keep-alive that gets through, on the endpoint that
+ * answered it: at most once per keep-alive, never in a loop.  A keep-alive
+ * also finds a lost key or lease itself (etcdlock_keep), as it did before
+ * the watch.  Returns the exit status.
  */
 static int
 hold(const struct soloe *s, struct etcdlock *l, int sigfd, const sigset_t *old,
@@ -499,10 +512,10 @@ hold(const struct soloe *s, struct etcdlock *l, int sigfd, const sigset_t *old,
 	struct signalfd_siginfo si;
 	struct pollfd pfd;
 	char fence[24];
-	long long now, term_at = -1, kill_at = -1, next;
-	bool lost = false, tried;
+	long long now, term_at = -1, kill_at = -1, next, sent;
+	bool lost = false, tried, watching;
 	pid_t pid;
-	int r = 0, sig, status;
+	int r = 0, sig, status, timeout;
 
 	snprintf(fence, sizeof(fence), "%" PRId64, l->rev);
 	if (setenv("SOLO_FENCE", fence, 1) == -1)
@@ -512,6 +525,12 @@ hold(const struct soloe *s, struct etcdlock *l, int sigfd, const sigset_t *old,
 	each_fd(cloexec_ours);
 	/* Tied: killed with us, so never running on without the lock. */
 	pid = child_spawn(s->cmd, old, chld, NULL, NULL, true);
+	/*
+	 * Only now: the watch's multi handle has a wake-up socketpair that
+	 * is not close-on-exec (see etcd_watch_start), and the command,
+	 * forked above, cannot inherit what we open from here on.
+	 */
+	watching = etcdlock_watch(l) == 0;
 
 	for (;;) {
 		while ((sig = next_signal(sigfd, &si)) != 0) {
@@ -531,6 +550,7 @@ hold(const struct soloe *s, struct etcdlock *l, int sigfd, const sigset_t *old,
 			term_at = l->sent + l->ttl * 600;
 			kill_at = l->sent + l->ttl * 800;
 			tried = now < term_at;
+			sent = l->sent;
 			r = tried ? etcdlock_keep(l, term_at - now) :
 			    ETCD_UNAVAILABLE;
 			now = etcdlock_now_ms();
@@ -552,7 +572,12 @@ hold(const struct soloe *s, struct etcdlock *l, int sigfd, const sigset_t *old,
 				    *etcd_why(l->e) != '\0' ? etcd_why(l->e) :
 				    "none was sent in time (solo was stopped "
 				    "or starved of CPU)");
-			}
+			} else if (!watching && l->sent != sent)
+				watching = etcdlock_watch(l) == 0;
+		}
+		if (lost && watching) {
+			etcd_watch_stop(l->e);
+			watching = false;
 		}
 		if (term_at >= 0 && now >= term_at) {
 			kill(pid, SIGTERM);
@@ -564,14 +589,34 @@ hold(const struct soloe *s, struct etcdlock *l, int sigfd, const sigset_t *old,
 		}
 		next = lost ? -1 : r < 0 ? now + 100 : l->sent + l->ttl * 333;
 		next = earlier(earlier(next, term_at), kill_at);
-		pfd.fd = sigfd;
-		pfd.events = POLLIN;
-		poll(&pfd, 1, next < 0 ? -1 : next <= now ? 0 :
-		    (int)(next - now));
+		timeout = next < 0 ? -1 : next <= now ? 0 : (int)(next - now);
+		/* The signalfd wakes either wait: a signal, the command's end. */
+		if (!watching) {
+			pfd.fd = sigfd;
+			pfd.events = POLLIN;
+			poll(&pfd, 1, timeout);
+			continue;
+		}
+		r = etcd_watch_wait(l->e, timeout, sigfd);
+		if (r < 0) {
+			etcd_watch_stop(l->e);
+			watching = false;
+		} else if (r == 1) {
+			kill(pid, SIGTERM);
+			etcd_watch_stop(l->e);
+			watching = false;
+			lost = true;
+			now = etcdlock_now_ms();
+			term_at = -1;
+			kill_at = earlier(kill_at, now + l->ttl * 200);
+			warnx("%s: lock lost: our key was deleted, or its lease "
+			    "revoked or expired; stopping the command",
+			    s->name);
+		}
 	}
 	/* Lost: revoke all the same, as the key may be all that is gone. */
 	if (lost) {
-		etcd_revoke(l->e, l->lease);
+		etcdlock_release(l);
 		return LK_EXIT_TEMPFAIL;
 	}
 	release(l, s->name);

@@ -744,7 +744,7 @@ etcd_last_before(struct etcd *e, const char *prefix, int64_t maxrev,
 }
 
 int
-etcd_exists(struct etcd *e, const char *key)
+etcd_exists(struct etcd *e, const char *key, int64_t *rev)
 {
 	json_object *req = json_object_new_object(), *resp;
 	int r;
@@ -754,6 +754,8 @@ etcd_exists(struct etcd *e, const char *key)
 	if ((r = call(e, "/v3/kv/range", req, &resp)) != 0)
 		return r;
 	r = jint(resp, "count", NULL) > 0;
+	if (rev != NULL)
+		*rev = jint(resp, "header", "revision");
 	json_object_put(resp);
 	return r;
 }

@@ -119,8 +119,11 @@ int	etcd_first(struct etcd *, const char *prefix, struct etcd_kv *kv);
 int	etcd_last_before(struct etcd *, const char *prefix, int64_t maxrev,
 	    const char *key, struct etcd_kv *kv, int64_t *rev, bool *exists);
 
-/* Whether key exists: 1, 0, or ETCD_UNAVAILABLE / ETCD_REFUSED. */
-int	etcd_exists(struct etcd *, const char *key);
+/*
+ * Whether key exists: 1, 0, or ETCD_UNAVAILABLE / ETCD_REFUSED.  *rev
+ * (if rev is not NULL) gets the store revision it was read at.
+ */
+int	etcd_exists(struct etcd *, const char *key, int64_t *rev);
 
 void	etcd_kv_free(struct etcd_kv *);
 

@@ -64,6 +64,7 @@ etcdlock_try(struct etcdlock *l, int64_t ttl, const char *value,
 		etcd_revoke(l->e, l->lease);
 		return r;
 	}
+	l->seen = l->rev;
 	if (owner->key == NULL || owner->create_rev == l->rev) {
 		etcd_kv_free(owner);
 		return 0;
@@ -75,7 +76,7 @@ int
 etcdlock_keep(struct etcdlock *l, long long budget_ms)
 {
 	long long t0 = etcdlock_now_ms();
-	int64_t ttl;
+	int64_t ttl, seen;
 	int r;
 
 	if (t0 - l->sent < l->ttl * 1000 / 3)
@@ -88,20 +89,28 @@ etcdlock_keep(struct etcdlock *l, long long budget_ms)
 		l->why = "the lease expired or was revoked";
 		return ETCDLOCK_LOST;
 	}
-	if ((r = etcd_exists(l->e, l->key)) < 0)
+	if ((r = etcd_exists(l->e, l->key, &seen)) < 0)
 		return r;
 	if (r == 0) {
 		l->why = "the key was deleted";
 		return ETCDLOCK_LOST;
 	}
+	l->seen = seen;
 	l->sent = t0;
 	l->ttl = ttl;
 	return 0;
 }
 
 int
+etcdlock_watch(struct etcdlock *l)
+{
+	return etcd_watch_start(l->e, l->key, l->seen + 1);
+}
+
+int
 etcdlock_release(struct etcdlock *l)
 {
+	etcd_watch_stop(l->e);
 	etcd_set_timeout(l->e, REQUEST_MS);
 	return etcd_revoke(l->e, l->lease);
 }

@@ -30,6 +30,7 @@ struct etcdlock {
 	int64_t		 lease;
 	int64_t		 ttl;		/* seconds, as granted */
 	int64_t		 rev;		/* our key's create revision */
+	int64_t		 seen;		/* a store revision it existed at */
 	long long	 sent;		/* see above */
 	const char	*why;
 };
@@ -70,7 +71,19 @@ int	etcdlock_wait(struct etcdlock *, const struct deadline *, int fd);
  */
 int	etcdlock_keep(struct etcdlock *, long long budget_ms);
 
-/* Revoke the lease, deleting our key: 0 or ETCD_UNAVAILABLE / REFUSED. */
+/*
+ * While holding: watch our own key for its deletion (by someone, or with
+ * the lease, revoked or expired), from the revision after the last one it
+ * was seen at, so a deletion since is reported too; on the endpoint that
+ * answered last.  As etcd_watch_start; then etcd_watch_wait's 1 means the
+ * lock is lost.
+ */
+int	etcdlock_watch(struct etcdlock *);
+
+/*
+ * Stop the watch (our own revoke would fire it), then revoke the lease,
+ * deleting our key: 0 or ETCD_UNAVAILABLE / REFUSED.
+ */
 int	etcdlock_release(struct etcdlock *);
 
 #endif

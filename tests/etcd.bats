@@ -484,24 +484,38 @@ fake_http() {
 	awk -v a="$ta" -v b="$tb" 'BEGIN { exit !(a < b) }'
 }
 
-@test "etcd: a holder whose key is deleted or lease revoked stops, exit 75" {
-	hold solo --etcd "$E" --ttl 2 -U "$N" 2>err
-	ctl del --prefix "$N/" >/dev/null
+# lost_at_once CMD: hold $N with --ttl 30, eval CMD (which deletes the
+# holder's key, or revokes its lease $LEASE), and expect the holder to stop its
+# command and exit 75 with one line on stderr, within 5 s.  With --ttl 30
+# the first keep-alive is due 10 s after the lock was taken, and hold
+# returns after it was: a holder that ends within 5 s of CMD noticed the
+# loss through its watch on its own key, not at a keep-alive.  The 5 s
+# bound leaves a loaded machine seconds for what takes milliseconds here
+# (etcd's event, SIGTERM, the command's exit), and still 5 s short of the
+# keep-alive.
+lost_at_once() {
+	hold solo --etcd "$E" --ttl 30 -U "$N" 2>err
+	LEASE=$(keys "$N" | sed 's|.*/||')
+	assert_equal "$(leases | grep -cx "$LEASE")" 1
+	eval "$1" >/dev/null
+	wait_until 5 eval '! kill -0 "$HOLDER" 2>/dev/null' ||
+		fail "the holder did not notice at once: $(cat err)"
 	reap "$HOLDER" 75
 	HOLDER=''
 	run -0 cat err
-	assert_output "solo: $N: lock lost: the key was deleted; stopping the command"
-	# The command is gone (SIGTERM), and so is the lease.
+	assert_output "solo: $N: lock lost: our key was deleted, or its lease revoked or expired; stopping the command"
+	# The command is gone (SIGTERM), and so are the key and the lease.
 	run -1 kill -0 "$HELD"
 	assert_equal "$(keys "$N")" ''
+	assert_equal "$(leases | grep -cx "$LEASE")" 0
+}
 
-	hold solo --etcd "$E" --ttl 2 -U "$N" 2>err
-	ctl lease revoke "$(keys "$N" | sed 's|.*/||')" >/dev/null
-	reap "$HOLDER" 75
-	HOLDER=''
-	run -0 cat err
-	assert_output "solo: $N: lock lost: the lease expired or was revoked; stopping the command"
-	run -1 kill -0 "$HELD"
+@test "etcd: a holder whose key is deleted stops at once, exit 75" {
+	lost_at_once 'ctl del --prefix "$N/"'
+}
+
+@test "etcd: a holder whose lease is revoked stops at once, exit 75" {
+	lost_at_once 'ctl lease revoke "$LEASE"'
 }
 
 @test "etcd: a SIGKILLed holder's command dies with it; the lock is free within its TTL" {
