@@ -485,19 +485,24 @@ fake_http() {
 }
 
 # lost_at_once CMD: hold $N with --ttl 30, eval CMD (which deletes the
-# holder's key, or revokes its lease $LEASE), and expect the holder to stop its
-# command and exit 75 with one line on stderr, within 5 s.  With --ttl 30
-# the first keep-alive is due 10 s after the lock was taken, and hold
-# returns after it was: a holder that ends within 5 s of CMD noticed the
-# loss through its watch on its own key, not at a keep-alive.  The 5 s
-# bound leaves a loaded machine seconds for what takes milliseconds here
-# (etcd's event, SIGTERM, the command's exit), and still 5 s short of the
-# keep-alive.
+# holder's key, or revokes its lease $LEASE), and expect stopped_at_once.
 lost_at_once() {
 	hold solo --etcd "$E" --ttl 30 -U "$N" 2>err
 	LEASE=$(keys "$N" | sed 's|.*/||')
 	assert_equal "$(leases | grep -cx "$LEASE")" 1
 	eval "$1" >/dev/null
+	stopped_at_once
+}
+
+# stopped_at_once: the holder of $N (HOLDER, HELD, its stderr in err, with
+# --ttl 30) stops its command and exits 75 within 5 s, with one line on
+# stderr; its key and its lease $LEASE are gone.  With --ttl 30 a
+# keep-alive comes every 10 s, the first 10 s after the lock was taken:
+# a holder that ends within 5 s noticed the loss through its watch on its
+# own key, not at a keep-alive.  The 5 s leave a loaded machine seconds
+# for what takes milliseconds here (etcd's event, SIGTERM, the command's
+# exit), and are still 5 s short of the keep-alive.
+stopped_at_once() {
 	wait_until 5 eval '! kill -0 "$HOLDER" 2>/dev/null' ||
 		fail "the holder did not notice at once: $(cat err)"
 	reap "$HOLDER" 75
@@ -516,6 +521,34 @@ lost_at_once() {
 
 @test "etcd: a holder whose lease is revoked stops at once, exit 75" {
 	lost_at_once 'ctl lease revoke "$LEASE"'
+}
+
+# watches PID PORT: PID has a watch open on 127.0.0.1:PORT (the one
+# connection of solo-etcd's with TCP keep-alive on).
+watches() {
+	ss -Htnpo state established "dst 127.0.0.1:$2" |
+		grep "pid=$1," | grep -q 'timer:(keepalive'
+}
+
+@test "etcd: a holder whose watch broke watches again after a keep-alive" {
+	command -v socat >/dev/null || skip "socat not installed (make deps)"
+	local pp proxy
+	# The holder talks to etcd through a proxy, and to $E after it.
+	etcd_proxy pp proxy
+	hold solo --etcd "http://127.0.0.1:$pp,$E" --ttl 30 -U "$N" 2>err
+	LEASE=$(keys "$N" | sed 's|.*/||')
+	within 5 watches "$HOLDER" "$pp"
+	# The watch breaks with the proxy, and the lock stays: the first
+	# keep-alive, 10 s after the lock, goes to $E, and so does the watch
+	# started after it.
+	kill -- -"$proxy"
+	within 20 watches "$HOLDER" "${E##*:}" ||
+		fail "no watch on $E: $(cat err)"
+	kill -0 "$HOLDER"
+	assert_file_empty err
+	# The keep-alive after that one is 10 s away: the watch sees this.
+	ctl del --prefix "$N/" >/dev/null
+	stopped_at_once
 }
 
 @test "etcd: a SIGKILLed holder's command dies with it; the lock is free within its TTL" {
