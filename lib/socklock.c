@@ -25,6 +25,7 @@
 #include "holder.h"
 #include "parse.h"
 #include "socklock.h"
+#include "waitroom.h"
 
 /*
  * Waiters queue as connections the holder never accepts, each asleep on
@@ -395,13 +396,91 @@ backoff_step(long *us)
 	return now;
 }
 
-int
-socklock_wait(struct socklock *sl, const struct deadline *d)
+/*
+ * The lock's waiting room (waitroom.h), one for each user: "solo-queue/"
+ * then "UID/NAME" for the abstract name "solo/UID/NAME", or the effective
+ * uid and the address for a TCP lock ("1000/127.0.0.1:80").  For a port
+ * that several users share (-a), each user queues in a room of their own
+ * and a hand-off wakes one head for each user that waits: a room joined
+ * across users would let one user's squatter stall another's waiters.
+ */
+static void
+room_init(struct socklock *sl, struct waitroom *wr)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)&sl->sa;
+	char id[128];
+
+	if (sl->sa.ss_family == AF_UNIX)
+		snprintf(id, sizeof(id), "%.*s", (int)(sl->salen -
+		    offsetof(struct sockaddr_un, sun_path) - 1 -
+		    strlen(UNIX_PREFIX)), sun->sun_path + 1 + strlen(UNIX_PREFIX));
+	else
+		snprintf(id, sizeof(id), "%u/%s", (unsigned)geteuid(),
+		    socklock_name(sl));
+	waitroom_init(wr, id);
+}
+
+/*
+ * One turn in the waiting room, for a waiter that is not its head: join
+ * it, or sleep in our place until the room comes to us, the room goes
+ * (join again), QUEUED_RECHECK_US passes or the deadline comes.  The
+ * caller tries the lock after each turn: a recheck keeps our place, so a
+ * room held by a squatter of our own uid, or a wake-up lost, costs a
+ * second at most.  Returns 0, or -1 with errno and sl->failed set.
+ */
+static int
+room_turn(struct socklock *sl, struct waitroom *wr, long *backoff_us,
+    const struct deadline *d)
+{
+	struct pollfd pfd = { -1, POLLIN | POLLRDHUP, 0 };
+	int r;
+
+	switch (waitroom_join(wr)) {
+	case WAITROOM_HEAD:
+	case WAITROOM_NONE:
+		*backoff_us = 0;
+		return 0;
+	case WAITROOM_RETRY:
+		/* A new head between its bind and listen: let it finish. */
+		pfd.fd = -1;
+		return sleep_on(sl, &pfd, backoff_step(backoff_us), d) == -1 ?
+		    -1 : 0;
+	case WAITROOM_QUEUED:
+		break;
+	}
+	/*
+	 * The head writes nothing but the room, and the room's listener
+	 * resets our connection as it closes: either turns it readable, and
+	 * if that happened before poll starts, poll returns at once.
+	 */
+	pfd.fd = waitroom_fd(wr);
+	if ((r = sleep_on(sl, &pfd, QUEUED_RECHECK_US, d)) == -1)
+		return -1;
+	if (r > 0 && waitroom_receive(wr) == WAITROOM_RETRY)
+		*backoff_us = 0;	/* the room went: join again at once */
+	return 0;
+}
+
+/*
+ * Waiters line up in a waiting room (waitroom.h) when queue is true:
+ * only its head watches the lock, as below, so a release wakes one
+ * process rather than every waiter, which all raced for bind, and the
+ * losers to connect again, with the winner's command competing with them
+ * for the CPU.  The room only decides who watches: bind stays the only
+ * test-and-set, so whatever befalls the room (its head killed, a
+ * descriptor lost in flight, a squatter), the lock holds one holder at
+ * most and some waiter tries it within QUEUED_RECHECK_US.
+ */
+static int
+wait_lock(struct socklock *sl, const struct deadline *d, bool queue)
 {
 	struct pollfd pfd = { -1, 0, 0 };
+	struct waitroom wr;
 	long backoff_us = 0;
 	int fd, r, k;
 
+	room_init(sl, &wr);
+	wr.usable = wr.usable && queue;
 	/*
 	 * One socket for every try, made now: once woken, taking the lock
 	 * is then a bind and a listen, and no more.
@@ -415,6 +494,11 @@ socklock_wait(struct socklock *sl, const struct deadline *d)
 		}
 		if (deadline_passed(d))
 			break;
+		if (wr.usable && wr.head == -1) {
+			if (room_turn(sl, &wr, &backoff_us, d) == -1)
+				goto fail;
+			continue;
+		}
 		if (pfd.fd == -1)
 			k = knock(sl, &pfd.fd);
 		else if (pfd.events & POLLIN) {
@@ -480,16 +564,34 @@ socklock_wait(struct socklock *sl, const struct deadline *d)
 		if (sleep_on(sl, &pfd, backoff_step(&backoff_us), d) == -1)
 			goto fail;
 	}
+	/*
+	 * Taken (before our caller's exec: the room is close-on-exec and
+	 * must go now), timed out or failed: the next waiter is the head.
+	 */
+	waitroom_leave(&wr);
 	if (pfd.fd != -1)
 		close_keep_errno(pfd.fd);
 	if (fd != -1)
 		close(fd);
 	return r;
 fail:
+	waitroom_leave(&wr);
 	if (pfd.fd != -1)
 		close_keep_errno(pfd.fd);
 	close_keep_errno(fd);
 	return -1;
+}
+
+int
+socklock_wait(struct socklock *sl, const struct deadline *d)
+{
+	return wait_lock(sl, d, true);
+}
+
+int
+socklock_wait_direct(struct socklock *sl, const struct deadline *d)
+{
+	return wait_lock(sl, d, false);
 }
 
 /* The kernel's hex form of a local address in /proc/net/tcp{,6}. */

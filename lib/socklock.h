@@ -53,15 +53,26 @@ const char *socklock_name(struct socklock *);
 int	socklock_try(struct socklock *);
 
 /*
- * Take the lock, waiting until the deadline.  Waiting is driven by the
- * kernel: connect to the holder's listening socket, which never accepts,
- * and sleep in poll(2) until that connection is reset when the holder's
- * socket closes.  Where no connection can be made (loopback down) or
- * queued (the holder's queue full, see listen(2)'s somaxconn), retry bind
- * every 20 ms at most instead.  Returns 0, 1 on timeout, -1 with errno
- * set.
+ * Take the lock, waiting until the deadline.  Waiters line up in a
+ * waiting room (waitroom.h), in arrival order, and only its head watches
+ * the lock: a release wakes one waiter, not all of them.  Watching is
+ * driven by the kernel: connect to the holder's listening socket, which
+ * never accepts, and sleep in poll(2) until that connection is reset when
+ * the holder's socket closes.  Where no connection can be made (loopback
+ * down) or queued (the holder's queue full, see listen(2)'s somaxconn),
+ * retry bind every 20 ms at most instead.  Where the room cannot be used
+ * (another user's socket has its name, its queue is full), watch the lock
+ * as the head does.  Every waiter tries bind at least once a second.
+ * Returns 0, 1 on timeout, -1 with errno set.
  */
 int	socklock_wait(struct socklock *, const struct deadline *);
+
+/*
+ * socklock_wait() without the waiting room: watch the lock directly,
+ * competing with the room's head, not queued behind other waiters (for
+ * --replace, which has just ended the holder for itself).
+ */
+int	socklock_wait_direct(struct socklock *, const struct deadline *);
 
 /*
  * Whether any local user may bind the lock's address and so take the

@@ -118,7 +118,7 @@ takeover_lock(struct socklock *sl, uid_t caller, const struct timespec *grace,
 			free(pids);
 		}
 		if ((r = socklock_held(sl)) != 1)
-			return r == 0 ? socklock_wait(sl, d) : -1;
+			return r == 0 ? socklock_wait_direct(sl, d) : -1;
 		/*
 		 * Held, and nobody has the socket open: a holder we may not
 		 * see, or one dying, its descriptors closed and its socket
@@ -129,7 +129,7 @@ takeover_lock(struct socklock *sl, uid_t caller, const struct timespec *grace,
 		deadline_start(&g, &unseen);
 		if (sooner(d, &g))
 			g = *d;
-		if ((r = socklock_wait(sl, &g)) != 1 || deadline_passed(d))
+		if ((r = socklock_wait_direct(sl, &g)) != 1 || deadline_passed(d))
 			return r;
 	}
 	/*
@@ -159,7 +159,7 @@ takeover_lock(struct socklock *sl, uid_t caller, const struct timespec *grace,
 	deadline_start(&g, grace);
 	if (sooner(d, &g))
 		g = *d;
-	if ((r = socklock_wait(sl, &g)) != 1 || deadline_passed(d))
+	if ((r = socklock_wait_direct(sl, &g)) != 1 || deadline_passed(d))
 		return r;
 	/*
 	 * Only the socket we found is ended: a process that took the lock
@@ -167,5 +167,5 @@ takeover_lock(struct socklock *sl, uid_t caller, const struct timespec *grace,
 	 */
 	if (signal_holders(sl, t, caller, SIGKILL, verbose) == -1)
 		return -1;
-	return socklock_wait(sl, d);
+	return socklock_wait_direct(sl, d);
 }

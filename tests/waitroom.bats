@@ -1,0 +1,173 @@
+#!/usr/bin/env bats
+# solo -w's waiting room: waiters on a port or an abstract name line up
+# in a unix socket's accept queue, "@solo-queue/UID/LOCK", and only the
+# first (the head) watches the lock.  /proc/net/unix shows the room: its
+# listener, and one line for each queued connection, so "N lines" means
+# N waiters have joined, each one in its place.
+
+load helper
+
+setup() {
+	lk_setup || return 1
+	P=$((20000 + RANDOM % 10000))
+	ADDR=$(uid_addr "$(id -u)")
+	NAME=wr$P-$BATS_ROOT_PID
+	PIDS=()
+}
+
+teardown() {
+	if [ "${#PIDS[@]}" -gt 0 ]; then
+		kill "${PIDS[@]}" 2>/dev/null || :
+	fi
+	lk_teardown
+}
+
+# uid_addr UID: the per-user address 127.A.B.1.
+uid_addr() {
+	echo "127.$(( ($1 >> 8) & 255 )).$(( $1 & 255 )).1"
+}
+
+# lock_of KIND: the solo options for a lock of KIND (port or name), in
+# LOCK; ROOM gets its waiting room's name as /proc/net/unix shows it.
+lock_of() {
+	case $1 in
+	port)	LOCK=("$P")
+		ROOM=@solo-queue/$(id -u)/$ADDR:$P ;;
+	name)	LOCK=(--abstract -U "$NAME")
+		ROOM=@solo-queue/$(id -u)/$NAME ;;
+	esac
+}
+
+# room_lines: how many sockets /proc/net/unix names the room with: its
+# listener and its queued connections (0: no room).  Read while other
+# sockets come and go, the file may show a line twice (it is made a page
+# at a time): count each socket (its first column) once.
+room_lines() {
+	awk -v r="$ROOM" '$NF == r && !seen[$1]++ { n++ } END { print n + 0 }' \
+	    /proc/net/unix
+}
+
+# room_has N: the room has N sockets, within 10 s (a line the file
+# skipped as it changed shows on the next read); fails naming the count.
+room_is() {
+	[ "$(room_lines)" = "$1" ]
+}
+room_has() {
+	wait_until 10 room_is "$1" ||
+	    fail "the room has $(room_lines) sockets, not $1"
+}
+
+# room_inode: the inode of the room's listener (0 if none).
+room_inode() {
+	awk -v r="$ROOM" '$NF == r && $4 == "00010000" { i = $7; exit }
+		END { print i + 0 }' /proc/net/unix
+}
+
+# waiter SECS TAG: solo -w SECS on LOCK in the background, its command
+# appending TAG to log; its pid appended to PIDS.
+waiter() {
+	solo -w "$1" "${LOCK[@]}" sh -c 'echo "$1" >> log' sh "$2" 3>&- &
+	PIDS+=($!)
+}
+
+# in_order KIND: K waiters, each started once the one before is queued,
+# run in the order they came.
+in_order() {
+	local i
+	lock_of "$1"
+	hold solo "${LOCK[@]}"
+	for i in 1 2 3 4 5 6; do
+		waiter 20 "$i"
+		room_has "$i"
+		done
+	release
+	for i in "${PIDS[@]}"; do wait "$i"; done
+	PIDS=()
+	assert_equal "$(paste -sd ' ' log)" "1 2 3 4 5 6"
+	assert_equal "room left: $(room_lines)" "room left: 0"
+}
+
+@test "solo -w on a port: waiters take the lock in the order they came" {
+	in_order port
+}
+
+@test "solo -w on an abstract name: waiters take the lock in the order they came" {
+	in_order name
+}
+
+@test "solo -w: with the head SIGKILLed, every other waiter still runs" {
+	local i
+	lock_of port
+	hold solo "${LOCK[@]}"
+	waiter 20 head
+	room_has 1
+	for i in 2 3 4; do waiter 20 "$i"; done
+	room_has 4
+	kill -KILL "${PIDS[0]}"
+	wait "${PIDS[0]}" || :
+	# The room went with its head: the others make a new one.
+	room_has 3
+	release
+	for i in "${PIDS[@]:1}"; do wait "$i"; done
+	PIDS=()
+	assert_equal "$(sort log | paste -sd ' ')" "2 3 4"
+	assert_equal "room left: $(room_lines)" "room left: 0"
+}
+
+@test "solo -w: a queued waiter that times out leaves the room to the others" {
+	local ino st=0
+	lock_of name
+	hold solo "${LOCK[@]}"
+	waiter 20 first
+	room_has 1
+	ino=$(room_inode)
+	waiter 1 gives-up
+	room_has 2
+	waiter 20 last
+	room_has 3
+	wait "${PIDS[1]}" || st=$?
+	assert_equal "timed out: $st" "timed out: 1"
+	# Still the same room, with the same head.
+	assert_equal "room: $(room_inode)" "room: $ino"
+	release
+	wait "${PIDS[0]}"
+	wait "${PIDS[2]}"
+	PIDS=()
+	assert_equal "$(paste -sd ' ' log)" "first last"
+	assert_equal "room left: $(room_lines)" "room left: 0"
+}
+
+@test "solo -w: a head that times out hands the room to the next waiter" {
+	local ino st=0
+	lock_of port
+	hold solo "${LOCK[@]}"
+	waiter 1 gives-up
+	room_has 1
+	ino=$(room_inode)
+	waiter 20 next
+	room_has 2
+	wait "${PIDS[0]}" || st=$?
+	assert_equal "timed out: $st" "timed out: 1"
+	# The same listener, now the next waiter's: handed on, not made
+	# anew (its queued connection was accepted and closed).
+	room_has 1
+	assert_equal "room: $(room_inode)" "room: $ino"
+	release
+	wait "${PIDS[1]}"
+	PIDS=()
+	assert_equal "$(cat log)" "next"
+	assert_equal "room left: $(room_lines)" "room left: 0"
+}
+
+@test "solo -w: the command gets the lock's socket and no part of the room" {
+	lock_of port
+	hold solo "${LOCK[@]}"
+	solo -w 20 "${LOCK[@]}" sh -c 'ls -l /proc/$$/fd | grep -c socket: > n;
+	    grep -c -- "$1\$" /proc/net/unix > room || :' sh "$ROOM" 3>&- &
+	PIDS+=($!)
+	room_has 1
+	release
+	wait "${PIDS[0]}"
+	PIDS=()
+	assert_equal "sockets: $(cat n), room: $(cat room)" "sockets: 1, room: 0"
+}
