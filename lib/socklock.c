@@ -405,12 +405,15 @@ backoff_step(long *us)
  * across users would let one user's squatter stall another's waiters.
  */
 static void
-room_init(struct socklock *sl, struct waitroom *wr)
+room_init(struct socklock *sl, struct waitroom *wr, bool queue)
 {
 	const struct sockaddr_un *sun = (const struct sockaddr_un *)&sl->sa;
 	char id[128];
 
-	if (sl->sa.ss_family == AF_UNIX)
+	if (!queue) {
+		waitroom_init(wr, "");
+		wr->usable = false;
+	} else if (sl->sa.ss_family == AF_UNIX)
 		snprintf(id, sizeof(id), "%.*s", (int)(sl->salen -
 		    offsetof(struct sockaddr_un, sun_path) - 1 -
 		    strlen(UNIX_PREFIX)), sun->sun_path + 1 + strlen(UNIX_PREFIX));
@@ -479,8 +482,7 @@ wait_lock(struct socklock *sl, const struct deadline *d, bool queue)
 	long backoff_us = 0;
 	int fd, r, k;
 
-	room_init(sl, &wr);
-	wr.usable = wr.usable && queue;
+	room_init(sl, &wr, queue);
 	/*
 	 * One socket for every try, made now: once woken, taking the lock
 	 * is then a bind and a listen, and no more.

@@ -13,6 +13,12 @@
 #define ROOM_PREFIX	"solo-queue/"
 /* As socklock.c's WAITER_BACKLOG: listen(2) trims it to somaxconn. */
 #define ROOM_BACKLOG	65535
+/*
+ * A head binds and then listens at once; a name refusing connections
+ * this many times in a row (the caller backs off between tries, to 20 ms:
+ * about a quarter of a second in all) is held by something else.
+ */
+#define ROOM_REFUSALS	20
 
 void
 waitroom_init(struct waitroom *wr, const char *id)
@@ -86,12 +92,13 @@ waitroom_join(struct waitroom *wr)
 		 * its bind and listen), or gone since our bind: try again.
 		 * Full (EAGAIN) or anything else: do without.
 		 */
-		if (errno == ECONNREFUSED) {
+		if (errno == ECONNREFUSED && ++wr->refused < ROOM_REFUSALS) {
 			close(fd);
 			return WAITROOM_RETRY;
 		}
 		return no_room(wr, fd);
 	}
+	wr->refused = 0;
 	/*
 	 * Abstract names have no permissions: another user may have bound
 	 * ours first.  Such a squatter could hold us queued and never send

@@ -33,6 +33,7 @@ struct waitroom {
 	int			head;	/* the room's listening socket, or -1 */
 	int			conn;	/* our place in the queue, or -1 */
 	bool			usable;	/* false: wait without the room */
+	int			refused; /* connections refused in a row */
 };
 
 /* What waitroom_join() and waitroom_receive() found. */
@@ -58,8 +59,10 @@ void	waitroom_init(struct waitroom *, const char *id);
  * listener and queue.  The listener must be of our effective uid
  * (SO_PEERCRED): another user's socket under the name is a squatter, and
  * we wait without the room (NONE, for the rest of this wait).  NONE too
- * when the queue is full or no socket can be made.  Never fails: errors
- * mean NONE.
+ * when the queue is full or no socket can be made.  RETRY when the name
+ * is bound but refuses connections (a head between bind and listen);
+ * after ROOM_REFUSALS of those in a row, NONE: a socket that stays so is
+ * no head.  Never fails: errors mean NONE.
  */
 enum waitroom_state	waitroom_join(struct waitroom *);
 

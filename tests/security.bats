@@ -65,6 +65,30 @@ solo: 127.0.0.1:$P is held by pid $HELD (sh) of another user (uid 65534)"
 	release
 }
 
+# knocked PORT: a connection to 127.0.0.1:PORT is established (in
+# /proc/net/tcp: a remote address of 0100007F:PORT in state 01), as a
+# waiter watching the lock's holder directly keeps one.
+knocked() {
+	grep -q " 0100007F:$(printf %04X "$1") 01 " /proc/net/tcp
+}
+
+@test "solo -w: another user's socket in the waiting room's name stalls no waiter" {
+	need_root
+	fifo squat
+	"${OTHER[@]}" perl -MSocket -e "$SQUAT" "solo-queue/0/127.0.0.1:$P" \
+	    sh -c 'echo x > "$1"; exec sleep 60' sh "$PUB/squat" 3>&- &
+	OWNERS+=($!)
+	read -r -t 10 _ <&"$fd_squat"
+	hold solo -a 127.0.0.1 "$P"
+	solo -w 20 -a 127.0.0.1 "$P" sh -c 'echo ran > "$1"' sh "$T/log" 3>&- &
+	w=$!
+	# Not queued behind the squatter: it watches the holder itself.
+	wait_until 10 knocked "$P" || fail "the waiter never knocked on the lock"
+	release
+	wait "$w"
+	assert_equal "$(cat log)" ran
+}
+
 # $SQUAT with its listen queue full (backlog 0, one connection of its
 # own queued): nobody can connect to learn its SO_PEERCRED.
 SQUATFULL='$^F = 255; my $n = shift; my $a = pack_sockaddr_un("\0$n");
