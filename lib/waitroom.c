@@ -148,13 +148,30 @@ is_room(const struct waitroom *wr, int fd)
 	    len == wr->len && memcmp(&sun, &wr->sun, len) == 0;
 }
 
+/* The message the room travels in: one byte, and room for one fd. */
+union room_ctl {
+	struct cmsghdr	c;
+	char		buf[CMSG_SPACE(sizeof(int))];
+};
+
+static void
+room_msg(struct msghdr *msg, struct iovec *iov, char *byte,
+    union room_ctl *u)
+{
+	memset(msg, 0, sizeof(*msg));
+	memset(u, 0, sizeof(*u));
+	iov->iov_base = byte;
+	iov->iov_len = 1;
+	msg->msg_iov = iov;
+	msg->msg_iovlen = 1;
+	msg->msg_control = u->buf;
+	msg->msg_controllen = sizeof(u->buf);
+}
+
 enum waitroom_state
 waitroom_receive(struct waitroom *wr)
 {
-	union {
-		struct cmsghdr	c;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} u;
+	union room_ctl u;
 	struct msghdr msg;
 	struct cmsghdr *cm;
 	struct iovec iov;
@@ -164,13 +181,7 @@ waitroom_receive(struct waitroom *wr)
 
 	if (wr->conn == -1)
 		return wr->head != -1 ? WAITROOM_HEAD : WAITROOM_RETRY;
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = u.buf;
-	msg.msg_controllen = sizeof(u.buf);
+	room_msg(&msg, &iov, &byte, &u);
 	/*
 	 * Close-on-exec from the start: the room must not reach a command
 	 * we exec.  Descriptors beyond the one we expect are closed by the
@@ -206,23 +217,13 @@ waitroom_receive(struct waitroom *wr)
 static int
 send_room(int c, int room)
 {
-	union {
-		struct cmsghdr	c;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} u;
+	union room_ctl u;
 	struct msghdr msg;
 	struct cmsghdr *cm;
 	struct iovec iov;
 	char byte = 'R';
 
-	memset(&msg, 0, sizeof(msg));
-	memset(&u, 0, sizeof(u));
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = u.buf;
-	msg.msg_controllen = sizeof(u.buf);
+	room_msg(&msg, &iov, &byte, &u);
 	cm = CMSG_FIRSTHDR(&msg);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;

@@ -70,6 +70,27 @@ waiter() {
 	PIDS+=($!)
 }
 
+# timed_out I: waiter PIDS[I] gave up, with status 1; forget it.
+timed_out() {
+	local st=0
+	wait "${PIDS[$1]}" || st=$?
+	assert_equal "timed out: $st" "timed out: 1"
+	unset "PIDS[$1]"
+}
+
+# all_ran TAGS [sorted]: release the holder; every waiter left in PIDS
+# runs its command (status 0), the log holds TAGS in the order they ran
+# (sorted: in any order), and nothing of the room is left.
+all_ran() {
+	local p
+	release
+	for p in "${PIDS[@]}"; do wait "$p"; done
+	PIDS=()
+	if [ "${2:-}" = sorted ]; then sort -o log log; fi
+	assert_equal "$(paste -sd ' ' log)" "$1"
+	assert_equal "room left: $(room_lines)" "room left: 0"
+}
+
 # in_order KIND: K waiters, each started once the one before is queued,
 # run in the order they came.
 in_order() {
@@ -79,12 +100,8 @@ in_order() {
 	for i in 1 2 3 4 5 6; do
 		waiter 20 "$i"
 		room_has "$i"
-		done
-	release
-	for i in "${PIDS[@]}"; do wait "$i"; done
-	PIDS=()
-	assert_equal "$(paste -sd ' ' log)" "1 2 3 4 5 6"
-	assert_equal "room left: $(room_lines)" "room left: 0"
+	done
+	all_ran "1 2 3 4 5 6"
 }
 
 @test "solo -w on a port: waiters take the lock in the order they came" {
@@ -105,17 +122,14 @@ in_order() {
 	room_has 4
 	kill -KILL "${PIDS[0]}"
 	wait "${PIDS[0]}" || :
+	unset "PIDS[0]"
 	# The room went with its head: the others make a new one.
 	room_has 3
-	release
-	for i in "${PIDS[@]:1}"; do wait "$i"; done
-	PIDS=()
-	assert_equal "$(sort log | paste -sd ' ')" "2 3 4"
-	assert_equal "room left: $(room_lines)" "room left: 0"
+	all_ran "2 3 4" sorted
 }
 
 @test "solo -w: a queued waiter that times out leaves the room to the others" {
-	local ino st=0
+	local ino
 	lock_of name
 	hold solo "${LOCK[@]}"
 	waiter 20 first
@@ -125,20 +139,14 @@ in_order() {
 	room_has 2
 	waiter 20 last
 	room_has 3
-	wait "${PIDS[1]}" || st=$?
-	assert_equal "timed out: $st" "timed out: 1"
+	timed_out 1
 	# Still the same room, with the same head.
 	assert_equal "room: $(room_inode)" "room: $ino"
-	release
-	wait "${PIDS[0]}"
-	wait "${PIDS[2]}"
-	PIDS=()
-	assert_equal "$(paste -sd ' ' log)" "first last"
-	assert_equal "room left: $(room_lines)" "room left: 0"
+	all_ran "first last"
 }
 
 @test "solo -w: a head that times out hands the room to the next waiter" {
-	local ino st=0
+	local ino
 	lock_of port
 	hold solo "${LOCK[@]}"
 	waiter 1 gives-up
@@ -146,17 +154,12 @@ in_order() {
 	ino=$(room_inode)
 	waiter 20 next
 	room_has 2
-	wait "${PIDS[0]}" || st=$?
-	assert_equal "timed out: $st" "timed out: 1"
+	timed_out 0
 	# The same listener, now the next waiter's: handed on, not made
 	# anew (its queued connection was accepted and closed).
 	room_has 1
 	assert_equal "room: $(room_inode)" "room: $ino"
-	release
-	wait "${PIDS[1]}"
-	PIDS=()
-	assert_equal "$(cat log)" "next"
-	assert_equal "room left: $(room_lines)" "room left: 0"
+	all_ran next
 }
 
 @test "solo -w: the command gets the lock's socket and no part of the room" {
