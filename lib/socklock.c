@@ -413,7 +413,9 @@ room_init(struct socklock *sl, struct waitroom *wr, bool queue)
 	if (!queue) {
 		waitroom_init(wr, "");
 		wr->usable = false;
-	} else if (sl->sa.ss_family == AF_UNIX)
+		return;
+	}
+	if (sl->sa.ss_family == AF_UNIX)
 		snprintf(id, sizeof(id), "%.*s", (int)(sl->salen -
 		    offsetof(struct sockaddr_un, sun_path) - 1 -
 		    strlen(UNIX_PREFIX)), sun->sun_path + 1 + strlen(UNIX_PREFIX));
