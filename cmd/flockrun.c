@@ -223,11 +223,7 @@ main(int argc, char *argv[])
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'E':
-			conflict = parse_exit_status(optarg, &errstr);
-			if (conflict == -1)
-				errx(LK_EXIT_USAGE, "invalid conflict exit code "
-				    "'%s': expected 0 to 255",
-				    parse_shown(optarg));
+			conflict = parse_exit_status_arg(optarg);
 			break;
 		case 'F':
 			nofork = true;

@@ -135,11 +135,7 @@ parse_args(struct soloe *s, int argc, char *argv[])
 			errx(LK_EXIT_USAGE, "--etcd locks a name (-U name), "
 			    "not an address");
 		case 'E':
-			s->conflict = parse_exit_status(optarg, &errstr);
-			if (s->conflict == -1)
-				errx(LK_EXIT_USAGE, "invalid conflict exit code "
-				    "'%s': expected 0 to 255",
-				    parse_shown(optarg));
+			s->conflict = parse_exit_status_arg(optarg);
 			break;
 		case 'h':
 			fputs(synopsis, stdout);

@@ -149,6 +149,18 @@ parse_exit_status(const char *s, const char **errstr)
 }
 
 int
+parse_exit_status_arg(const char *s)
+{
+	const char *errstr;
+	int v;
+
+	if ((v = parse_exit_status(s, &errstr)) == -1)
+		errx(LK_EXIT_USAGE, "invalid conflict exit code '%s': expected "
+		    "0 to 255", parse_shown(s));
+	return v;
+}
+
+int
 parse_lock_name(const char *s, const char **errstr)
 {
 	const char *p;

@@ -51,6 +51,15 @@ long long	parse_number(const char *, long long min, long long max,
 /* An exit status for -E: 0 to 255; -1 with *errstr set otherwise. */
 int	parse_exit_status(const char *, const char **errstr);
 
+/*
+ * parse_exit_status() of s, the argument of -E (--conflict-exit-code),
+ * for a tool's option parser.  Returns the status, 0 to 255; anything
+ * else (a sign, a blank, a value past 255, not a number) exits
+ * LK_EXIT_USAGE after printing "invalid conflict exit code 'S': expected
+ * 0 to 255" (S as parse_shown() shows it).
+ */
+int	parse_exit_status_arg(const char *s);
+
 #define LOCK_NAME_MAX	80
 
 /*
