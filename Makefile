@@ -281,8 +281,8 @@ fuzz: fuzz-deps
 	for t in $(TOOLS); do \
 	    $(FUZZ_CC) -Dmain=tool_main -c -o bin-fuzz/$$t-main.o cmd/$$t.c && \
 	    $(FUZZ_CC) -o bin-fuzz/args-$$t tests/fuzz/args.c \
-	        bin-fuzz/$$t-main.o lib/parse.c lib/exitcode.c lib/version.c \
-	        lib/deadline.c $(BSD_LIBS) -ldl || exit 1; \
+	        bin-fuzz/$$t-main.o lib/parse.c lib/soloopt.c lib/exitcode.c \
+	        lib/version.c lib/deadline.c $(BSD_LIBS) -ldl || exit 1; \
 	    mkdir -p bin-fuzz/corpus-$$t; \
 	    (cd bin-fuzz && ./args-$$t -dict=../tests/fuzz/$$t.dict \
 	        $(FUZZ_RUN) corpus-$$t) || exit 1; \

@@ -36,39 +36,12 @@
 #include "etcdlock.h"
 #include "exitcode.h"
 #include "parse.h"
+#include "soloopt.h"
 #include "version.h"
 
 #define TTL_DEFAULT	10	/* seconds; etcdctl lock's is 60 */
 #define TTL_MAX		86400
 #define REQUEST_MS	2000L	/* one request to one endpoint, at most */
-
-enum {
-	OPT_CACERT = 256, OPT_CERT, OPT_ETCD, OPT_KEY, OPT_MAXTIME, OPT_TEST,
-	OPT_TTL, OPT_USER, OPT_LOCAL
-};
-
-static const struct option longopts[] = {
-	{ "cacert",		required_argument,	NULL, OPT_CACERT },
-	{ "cert",		required_argument,	NULL, OPT_CERT },
-	{ "conflict-exit-code",	required_argument,	NULL, 'E' },
-	{ "etcd",		required_argument,	NULL, OPT_ETCD },
-	{ "help",		no_argument,		NULL, 'h' },
-	/* solo's local-only options, refused by name below. */
-	{ "kill-after",		required_argument,	NULL, OPT_LOCAL },
-	{ "key",		required_argument,	NULL, OPT_KEY },
-	{ "max-time",		required_argument,	NULL, OPT_MAXTIME },
-	{ "quiet",		no_argument,		NULL, 'q' },
-	{ "replace",		no_argument,		NULL, OPT_LOCAL },
-	{ "slots",		required_argument,	NULL, OPT_LOCAL },
-	{ "test",		no_argument,		NULL, OPT_TEST },
-	{ "ttl",		required_argument,	NULL, OPT_TTL },
-	{ "unix",		required_argument,	NULL, 'U' },
-	{ "user",		required_argument,	NULL, OPT_USER },
-	{ "verbose",		no_argument,		NULL, 'v' },
-	{ "version",		no_argument,		NULL, 'V' },
-	{ "wait",		required_argument,	NULL, 'w' },
-	{ NULL,			0,			NULL, 0 }
-};
 
 static const char synopsis[] =
 "usage: solo --etcd endpoints [-qv] [-E code] [-w secs] [--max-time secs]\n"
@@ -117,71 +90,47 @@ usage(void)
 	exit(LK_EXIT_USAGE);
 }
 
+/*
+ * solo's options (soloopt.h), of which solo has refused those for local
+ * locks only; run by hand, they are a usage error here.
+ */
 static void
 parse_args(struct soloe *s, int argc, char *argv[])
 {
+	struct soloopt o;
 	const char *errstr, *bad;
-	int ch, li;
+	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+a:E:hqU:Vvw:", longopts,
-	    &li)) != -1) {
+	soloopt_init(&o);
+	while ((ch = getopt_long(argc, argv, SOLOOPT_SHORT, soloopt_long,
+	    NULL)) != -1) {
+		if (soloopt_parse(&o, ch, optarg))
+			continue;
 		switch (ch) {
-		case OPT_LOCAL:
-			/* A holder on another host can be neither ended nor
-			 * counted in slots from here. */
-			errx(LK_EXIT_USAGE, "--%s is for local locks only: not "
-			    "with --etcd", longopts[li].name);
-		case 'a':
-			errx(LK_EXIT_USAGE, "--etcd locks a name (-U name), "
-			    "not an address");
-		case 'E':
-			s->conflict = parse_exit_status_arg(optarg);
-			break;
 		case 'h':
 			fputs(synopsis, stdout);
 			fputs(options, stdout);
 			exit(fflush(stdout) == 0 ? LK_EXIT_OK : LK_EXIT_OSERR);
-		case 'q':
-			s->quiet = true;
-			break;
-		case 'U':
-			s->name = optarg;
-			break;
-		case 'V':
-			print_version();
-		case 'v':
-			s->verbose = true;
-			break;
-		case 'w':
-			parse_duration_arg("wait", optarg, true, &s->wait);
-			s->have_wait = true;
-			break;
-		case OPT_CACERT:
+		case SOLOOPT_CACERT:
 			s->conf.cacert = optarg;
 			break;
-		case OPT_CERT:
+		case SOLOOPT_CERT:
 			s->conf.cert = optarg;
 			break;
-		case OPT_ETCD:
+		case SOLOOPT_ETCD:
 			s->endpoints = optarg;
 			break;
-		case OPT_KEY:
+		case SOLOOPT_KEY:
 			s->conf.key = optarg;
 			break;
-		case OPT_MAXTIME:
-			parse_duration_arg("max-time", optarg, false, &s->maxtime);
-			break;
-		case OPT_TEST:
-			s->test = true;
-			break;
-		case OPT_TTL:
+		case SOLOOPT_TTL:
 			s->ttl = parse_number(optarg, 2, TTL_MAX, &errstr);
 			if (errstr != NULL)
 				errx(LK_EXIT_USAGE, "invalid ttl '%s': expected "
 				    "2 to %d seconds",
 				    parse_shown(optarg), TTL_MAX);
 			break;
-		case OPT_USER:
+		case SOLOOPT_USER:
 			/*
 			 * etcdctl's USER:PASSWORD would put the password in
 			 * ps and in our messages: refused, and not shown.
@@ -199,6 +148,14 @@ parse_args(struct soloe *s, int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	s->name = o.name;
+	s->conflict = o.conflict;
+	s->quiet = o.quiet;
+	s->verbose = o.verbose;
+	s->test = o.test;
+	s->have_wait = o.have_wait;
+	s->wait = o.wait;
+	s->maxtime = o.maxtime;
 
 	if (s->endpoints == NULL)
 		usage();
@@ -224,14 +181,7 @@ parse_args(struct soloe *s, int argc, char *argv[])
 		errx(LK_EXIT_USAGE, "invalid name '%s': no '/' with --etcd "
 		    "(the lock is every key under NAME/)",
 		    parse_shown(s->name));
-	if (s->test && argc > 0)
-		errx(LK_EXIT_USAGE, "--test takes no command");
-	if (s->test && (s->have_wait || s->maxtime.tv_sec > 0 ||
-	    s->maxtime.tv_nsec > 0))
-		errx(LK_EXIT_USAGE, "--test neither waits nor runs a command: "
-		    "-w and --max-time do not apply");
-	if (!s->test && argc == 0)
-		errx(LK_EXIT_USAGE, "missing command");
+	soloopt_check(&o, argc);
 	if ((s->conf.cert == NULL) != (s->conf.key == NULL))
 		errx(LK_EXIT_USAGE, "--cert and --key go together");
 	s->cmd = argv;
@@ -722,7 +672,6 @@ main(int argc, char *argv[])
 	int r, sigfd;
 
 	memset(&s, 0, sizeof(s));
-	s.conflict = LK_EXIT_CONFLICT;
 	s.ttl = TTL_DEFAULT;
 	parse_args(&s, argc, argv);
 	each_fd(note_inherited);

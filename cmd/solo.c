@@ -30,6 +30,7 @@
 #include "report.h"
 #include "slots.h"
 #include "socklock.h"
+#include "soloopt.h"
 #include "takeover.h"
 #include "version.h"
 
@@ -39,34 +40,6 @@
  */
 #define KILL_AFTER_DEFAULT	5
 #define REPLACE_MARGIN		1
-
-enum {
-	OPT_ABSTRACT = 256, OPT_DIR, OPT_ETCD, OPT_JSON, OPT_KILLAFTER,
-	OPT_LIST, OPT_MAXTIME, OPT_PRIVATE, OPT_REPLACE, OPT_SLOTS, OPT_TEST
-};
-
-static const struct option longopts[] = {
-	{ "abstract",		no_argument,		NULL, OPT_ABSTRACT },
-	{ "addr",		required_argument,	NULL, 'a' },
-	{ "conflict-exit-code",	required_argument,	NULL, 'E' },
-	{ "dir",		required_argument,	NULL, OPT_DIR },
-	{ "etcd",		required_argument,	NULL, OPT_ETCD },
-	{ "help",		no_argument,		NULL, 'h' },
-	{ "json",		no_argument,		NULL, OPT_JSON },
-	{ "kill-after",		required_argument,	NULL, OPT_KILLAFTER },
-	{ "list",		no_argument,		NULL, OPT_LIST },
-	{ "max-time",		required_argument,	NULL, OPT_MAXTIME },
-	{ "private",		no_argument,		NULL, OPT_PRIVATE },
-	{ "quiet",		no_argument,		NULL, 'q' },
-	{ "replace",		no_argument,		NULL, OPT_REPLACE },
-	{ "slots",		required_argument,	NULL, OPT_SLOTS },
-	{ "test",		no_argument,		NULL, OPT_TEST },
-	{ "unix",		required_argument,	NULL, 'U' },
-	{ "verbose",		no_argument,		NULL, 'v' },
-	{ "version",		no_argument,		NULL, 'V' },
-	{ "wait",		required_argument,	NULL, 'w' },
-	{ NULL,			0,			NULL, 0 }
-};
 
 static const char synopsis[] =
 "usage: solo [-hqVv] [-a addr] [-E code] [-w secs] [--max-time secs]\n"
@@ -113,16 +86,18 @@ static const char options[] =
 "  -V, --version            print the version\n";
 
 struct solo {
+	struct soloopt	 o;		/* -E -q -U -v -w --max-time --test */
 	const char	*addr;		/* -a, NULL for 127.A.B.1 */
-	const char	*unixname;	/* -U */
 	const char	*dir;		/* --dir, $SOLO_DIR */
+	const char	*etcd;		/* --etcd's endpoints */
+	const char	*local;		/* the first option --etcd refuses */
+	const char	*etcdonly;	/* the first option only --etcd takes */
 	bool		 private, abstract;
 	int		 port;
-	int		 conflict;	/* exit status when held */
 	int		 slots;		/* --slots, 0 without */
-	bool		 quiet, verbose, test, noport, list, json, replace;
-	bool		 have_wait, have_killafter;
-	struct timespec	 wait, maxtime, sleep, killafter;
+	bool		 noport, list, json, replace;
+	bool		 have_killafter;
+	struct timespec	 sleep, killafter;
 	char		**cmd;
 	char		*shcmd[4];
 };
@@ -206,13 +181,14 @@ parse_kay(struct solo *s, int argc, char *argv[])
 		if ((v = kay_option(argv[a], "port")) != NULL)
 			s->port = parse_port(VALUE(), false);
 		else if ((v = kay_option(argv[a], "timeout")) != NULL)
-			parse_duration_arg("timeout", VALUE(), false, &s->maxtime);
+			parse_duration_arg("timeout", VALUE(), false,
+			    &s->o.maxtime);
 		else if ((v = kay_option(argv[a], "sleep")) != NULL)
 			parse_duration_arg("sleep", VALUE(), false, &s->sleep);
 		else if (strcmp(argv[a], "-verbose") == 0)
-			s->verbose = true;
+			s->o.verbose = true;
 		else if (strcmp(argv[a], "-silent") == 0)
-			s->quiet = true;
+			s->o.quiet = true;
 		else if (strcmp(argv[a], "-noport") == 0)
 			s->noport = true;
 		else if (strcmp(argv[a], "--") == 0) {
@@ -237,117 +213,149 @@ parse_kay(struct solo *s, int argc, char *argv[])
 		s->cmd = s->shcmd;
 	}
 	/* Kay's solo exits 0, silently, when another copy runs. */
-	if (s->quiet)
-		s->conflict = LK_EXIT_OK;
+	if (s->o.quiet)
+		s->o.conflict = LK_EXIT_OK;
+}
+
+/* A long option of solo's local locks, which --etcd refuses. */
+static bool
+is_local(int ch)
+{
+	switch (ch) {
+	case SOLOOPT_ABSTRACT:
+	case SOLOOPT_DIR:
+	case SOLOOPT_JSON:
+	case SOLOOPT_KILLAFTER:
+	case SOLOOPT_LIST:
+	case SOLOOPT_PRIVATE:
+	case SOLOOPT_REPLACE:
+	case SOLOOPT_SLOTS:
+		return true;
+	}
+	return false;
+}
+
+/*
+ * solo --etcd: run solo-etcd with our arguments, which it parses again.
+ * The cluster client, with libcurl and json-c, is a program of its own
+ * (as git-remote-http is git's), so the local locks never load them.
+ * What only a local lock can do is refused here, so that the refusal
+ * does not depend on solo-etcd being installed.
+ */
+static void __attribute__((noreturn))
+exec_etcd(const struct solo *s, char *argv[])
+{
+	if (s->addr != NULL)
+		errx(LK_EXIT_USAGE, "--etcd locks a name (-U name), not an "
+		    "address");
+	/*
+	 * A holder on another host can be neither ended (--replace) nor
+	 * counted in slots (--slots) from here; the rest name local locks.
+	 */
+	if (s->local != NULL)
+		errx(LK_EXIT_USAGE, "--%s is for local locks only: not with "
+		    "--etcd", s->local);
+	child_exec_helper("solo-etcd", argv);
 }
 
 static void
 parse_args(struct solo *s, int argc, char *argv[])
 {
 	const char *errstr;
-	int ch;
+	int ch, li;
 
-	while ((ch = getopt_long(argc, argv, "+a:E:hqU:Vvw:", longopts,
-	    NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, SOLOOPT_SHORT, soloopt_long,
+	    &li)) != -1) {
+		if (soloopt_parse(&s->o, ch, optarg))
+			continue;
+		/* The long options --etcd refuses: the first, by name. */
+		if (s->local == NULL && is_local(ch))
+			s->local = soloopt_long[li].name;
 		switch (ch) {
 		case 'a':
 			s->addr = optarg;
 			break;
-		case 'E':
-			s->conflict = parse_exit_status_arg(optarg);
-			break;
 		case 'h':
+			if (s->etcd != NULL)
+				exec_etcd(s, argv);
 			fputs(synopsis, stdout);
 			fputs(options, stdout);
 			exit(fflush(stdout) == 0 ? LK_EXIT_OK : LK_EXIT_OSERR);
-		case 'q':
-			s->quiet = true;
-			break;
-		case 'U':
-			s->unixname = optarg;
-			break;
-		case 'V':
-			print_version();
-		case 'v':
-			s->verbose = true;
-			break;
-		case 'w':
-			parse_duration_arg("wait", optarg, true, &s->wait);
-			s->have_wait = true;
-			break;
-		case OPT_KILLAFTER:
+		case SOLOOPT_KILLAFTER:
 			parse_duration_arg("kill-after", optarg, false, &s->killafter);
 			s->have_killafter = true;
 			break;
-		case OPT_ABSTRACT:
+		case SOLOOPT_ABSTRACT:
 			s->abstract = true;
 			break;
-		case OPT_DIR:
+		case SOLOOPT_DIR:
 			if (*optarg == '\0')
 				errx(LK_EXIT_USAGE, "--dir: empty directory "
 				    "name");
 			s->dir = optarg;
 			s->private = true;
 			break;
-		case OPT_PRIVATE:
+		case SOLOOPT_PRIVATE:
 			s->private = true;
 			break;
-		case OPT_ETCD:
-			/*
-			 * The cluster client, with libcurl and json-c, is a
-			 * program of its own (as git-remote-http is git's),
-			 * so the local locks never load them: it parses
-			 * the same arguments again.
-			 */
-			child_exec_helper("solo-etcd", argv);
-		case OPT_JSON:
+		case SOLOOPT_ETCD:
+			s->etcd = optarg;
+			break;
+		case SOLOOPT_CACERT:
+		case SOLOOPT_CERT:
+		case SOLOOPT_KEY:
+		case SOLOOPT_TTL:
+		case SOLOOPT_USER:
+			/* solo-etcd's to read. */
+			if (s->etcdonly == NULL)
+				s->etcdonly = soloopt_long[li].name;
+			break;
+		case SOLOOPT_JSON:
 			s->json = true;
 			break;
-		case OPT_LIST:
+		case SOLOOPT_LIST:
 			s->list = true;
 			break;
-		case OPT_MAXTIME:
-			parse_duration_arg("max-time", optarg, false, &s->maxtime);
-			break;
-		case OPT_REPLACE:
+		case SOLOOPT_REPLACE:
 			s->replace = true;
 			break;
-		case OPT_SLOTS:
+		case SOLOOPT_SLOTS:
 			s->slots = (int)parse_number(optarg, 1, SLOTS_MAX,
 			    &errstr);
 			if (errstr != NULL)
 				errx(LK_EXIT_USAGE, "invalid slots '%s': expected "
 				    "1 to %d", optarg, SLOTS_MAX);
 			break;
-		case OPT_TEST:
-			s->test = true;
-			break;
 		default:
 			usage();
 		}
 	}
+	if (s->etcd != NULL)
+		exec_etcd(s, argv);
+	if (s->etcdonly != NULL)
+		errx(LK_EXIT_USAGE, "--%s goes with --etcd", s->etcdonly);
 	argc -= optind;
 	argv += optind;
 
-	if (s->json && !s->test && !s->list)
+	if (s->json && !s->o.test && !s->list)
 		errx(LK_EXIT_USAGE, "--json goes with --test or --list");
 	if (s->list) {
-		if (argc > 0 || s->test || s->unixname != NULL ||
-		    s->addr != NULL || s->have_wait || nonzero(&s->maxtime) ||
-		    s->replace || s->slots > 0)
+		if (argc > 0 || s->o.test || s->o.name != NULL ||
+		    s->addr != NULL || s->o.have_wait ||
+		    nonzero(&s->o.maxtime) || s->replace || s->slots > 0)
 			errx(LK_EXIT_USAGE, "--list takes no port, name, "
 			    "address, command, --test, -w, --max-time, "
 			    "--replace or --slots");
 		return;
 	}
-	if (s->unixname != NULL && s->addr != NULL)
+	if (s->o.name != NULL && s->addr != NULL)
 		errx(LK_EXIT_USAGE, "-a and -U are exclusive");
 	if (s->abstract && s->private)
 		errx(LK_EXIT_USAGE, "--abstract and --private (or --dir) are "
 		    "exclusive");
-	if ((s->abstract || s->private) && s->unixname == NULL)
+	if ((s->abstract || s->private) && s->o.name == NULL)
 		errx(LK_EXIT_USAGE, "--abstract, --private and --dir go with -U");
-	if (s->unixname == NULL) {
+	if (s->o.name == NULL) {
 		if (argc == 0)
 			errx(LK_EXIT_USAGE, "missing port");
 		s->port = parse_port(argv[0], true);
@@ -357,20 +365,14 @@ parse_args(struct solo *s, int argc, char *argv[])
 			errx(LK_EXIT_USAGE, "--slots %d from port %d runs past "
 			    "port 65535", s->slots, s->port);
 	}
-	if (s->replace && (s->test || s->slots > 0))
+	if (s->replace && (s->o.test || s->slots > 0))
 		errx(LK_EXIT_USAGE, "--replace goes with neither --test nor "
 		    "--slots");
 	if (s->have_killafter && !s->replace)
 		errx(LK_EXIT_USAGE, "--kill-after needs --replace");
 	if (!s->have_killafter)
 		s->killafter.tv_sec = KILL_AFTER_DEFAULT;
-	if (s->test && argc > 0)
-		errx(LK_EXIT_USAGE, "--test takes no command");
-	if (s->test && (s->have_wait || nonzero(&s->maxtime)))
-		errx(LK_EXIT_USAGE, "--test neither waits nor runs a command: "
-		    "-w and --max-time do not apply");
-	if (!s->test && argc == 0)
-		errx(LK_EXIT_USAGE, "missing command");
+	soloopt_check(&s->o, argc);
 	s->cmd = argv;
 }
 
@@ -416,7 +418,7 @@ want_private(const struct solo *s)
 {
 	const char *env = getenv("SOLO_DIR");
 
-	if (s->unixname == NULL || s->abstract)
+	if (s->o.name == NULL || s->abstract)
 		return false;
 	return s->private || (env != NULL && *env != '\0') || geteuid() == 0;
 }
@@ -435,7 +437,7 @@ lock_setup(struct lock *l, const struct solo *s, uid_t uid)
 		if (s->slots > 0 || s->replace)
 			errx(LK_EXIT_USAGE, "--%s needs a port or an abstract "
 			    "name, not the private name '%s' (see --abstract)",
-			    s->slots > 0 ? "slots" : "replace", s->unixname);
+			    s->slots > 0 ? "slots" : "replace", s->o.name);
 		if ((dir = s->dir) == NULL && ((dir = getenv("SOLO_DIR")) ==
 		    NULL || *dir == '\0'))
 			dir = privlock_default_dir(geteuid(), buf, sizeof(buf));
@@ -445,23 +447,23 @@ lock_setup(struct lock *l, const struct solo *s, uid_t uid)
 			    "XDG_RUNTIME_DIR is %s; use --dir or SOLO_DIR",
 			    run == NULL || *run == '\0' ? "not set" :
 			    *run != '/' ? "not an absolute path" : "too long");
-		if (privlock_init(&l->pl, dir, s->unixname, !s->test,
+		if (privlock_init(&l->pl, dir, s->o.name, !s->o.test,
 		    &errstr) == -1) {
 			if (errno == EINVAL)
 				errx(LK_EXIT_USAGE, "invalid name '%s': %s",
-				    parse_shown(s->unixname), errstr);
+				    parse_shown(s->o.name), errstr);
 			errx(exit_for_open(errno), "%s: %s", l->pl.path, errstr);
 		}
-		if (!s->test && privlock_open(&l->pl, &errstr) == -1)
+		if (!s->o.test && privlock_open(&l->pl, &errstr) == -1)
 			errx(exit_for_open(errno), "%s: %s", l->pl.path, errstr);
 		return;
 	}
 	l->sl = &l->set.sl[0];
-	if (s->unixname != NULL) {
-		if (slots_unix(&l->set, uid, s->unixname, s->slots,
+	if (s->o.name != NULL) {
+		if (slots_unix(&l->set, uid, s->o.name, s->slots,
 		    &errstr) == -1)
 			errx(LK_EXIT_USAGE, "invalid name '%s': %s",
-			    parse_shown(s->unixname), errstr);
+			    parse_shown(s->o.name), errstr);
 	} else if (slots_tcp(&l->set, s->addr, uid, s->port, s->slots,
 	    &errstr) == -1) {
 		if (s->addr != NULL)
@@ -634,7 +636,7 @@ test(const struct solo *s, struct lock *l)
 
 	if (!l->private && !l->set.plain) {
 		/* The status a run gets for the same failure (solo(1)). */
-		if ((r = test_slots(l, rep, s->quiet)) == -1)
+		if ((r = test_slots(l, rep, s->o.quiet)) == -1)
 			lock_failed(l, exit_for_lock(errno));
 		r = r == 0;
 	} else {
@@ -646,13 +648,13 @@ test(const struct solo *s, struct lock *l)
 			    errstr);
 		if (r == -1)
 			lock_failed(l, exit_for_lock(errno));
-		if (r == 1 && (rep != NULL || !s->quiet)) {
+		if (r == 1 && (rep != NULL || !s->o.quiet)) {
 			holder_of(l, &h);
 			out_holder(&h, rep);
 		}
 	}
 	out_end(rep);
-	return r == 0 ? LK_EXIT_OK : s->conflict;
+	return r == 0 ? LK_EXIT_OK : s->o.conflict;
 }
 
 /*
@@ -683,34 +685,34 @@ say_slots_waiting(struct lock *l)
 static int
 replace(const struct solo *s, struct lock *l, uid_t uid)
 {
-	struct timespec wait = s->wait;
+	struct timespec wait = s->o.wait;
 	struct takeover t;
 	struct deadline dl;
 	char whose[48];
 	int r;
 
-	if (!s->have_wait) {
+	if (!s->o.have_wait) {
 		wait = s->killafter;
 		wait.tv_sec += REPLACE_MARGIN;
 	}
-	if (s->verbose) {
+	if (s->o.verbose) {
 		fprintf(stderr, "%s: ", getprogname());
 		say_held(stderr, l, "; replacing");
 	}
 	deadline_start(&dl, &wait);
-	if ((r = takeover_lock(l->sl, uid, &s->killafter, &dl, s->verbose,
+	if ((r = takeover_lock(l->sl, uid, &s->killafter, &dl, s->o.verbose,
 	    &t)) != 2 && r != 3)
 		return r;
-	if (s->quiet)
-		exit(s->conflict);
+	if (s->o.quiet)
+		exit(s->o.conflict);
 	if (r == 3)
-		errx(s->conflict, "%s is held through a descriptor this process "
+		errx(s->o.conflict, "%s is held through a descriptor this process "
 		    "inherited; refusing to replace", lock_name(l));
 	if (t.pid > 0)
-		errx(s->conflict, "%s is held by pid %d (%s)%s: only root may "
+		errx(s->o.conflict, "%s is held by pid %d (%s)%s: only root may "
 		    "end another user's process", lock_name(l), (int)t.pid,
 		    t.comm, holder_whose(t.uid, whose, sizeof(whose)));
-	errx(s->conflict, "%s is held by another user's process, or one not "
+	errx(s->o.conflict, "%s is held by another user's process, or one not "
 	    "visible here: not ended", lock_name(l));
 }
 
@@ -746,7 +748,7 @@ main(int argc, char *argv[])
 	int r, fd;
 
 	memset(&s, 0, sizeof(s));
-	s.conflict = LK_EXIT_CONFLICT;
+	soloopt_init(&s.o);
 	/* getopt(3) names argv[0] in its messages, err(3) the short name. */
 	argv[0] = (char *)getprogname();
 	if (is_kay(argc, argv))
@@ -763,35 +765,35 @@ main(int argc, char *argv[])
 		return list(s.json);
 	lock_setup(&l, &s, uid);
 
-	if (s.test)
+	if (s.o.test)
 		return test(&s, &l);
 
 	r = lock_try(&l, NULL);
 	if (r == 1 && s.replace)
 		r = replace(&s, &l, uid);
-	else if (r == 1 && s.have_wait) {
-		if (s.verbose && (l.private || l.set.plain)) {
+	else if (r == 1 && s.o.have_wait) {
+		if (s.o.verbose && (l.private || l.set.plain)) {
 			fprintf(stderr, "%s: ", getprogname());
 			say_held(stderr, &l, "; waiting");
-		} else if (s.verbose)
+		} else if (s.o.verbose)
 			say_slots_waiting(&l);
-		deadline_start(&dl, &s.wait);
+		deadline_start(&dl, &s.o.wait);
 		r = lock_try(&l, &dl);
 	}
 	if (r == -1)
 		lock_failed(&l, exit_for_lock(errno));
 	if (r == 1) {
-		if (s.quiet)
-			return s.conflict;
+		if (s.o.quiet)
+			return s.o.conflict;
 		if (l.private || l.set.plain) {
 			fprintf(stderr, "%s: ", getprogname());
 			say_held(stderr, &l, "");
 		} else
 			warnx("%s: all %d slots are held", lock_name(&l),
 			    l.set.n);
-		return s.conflict;
+		return s.o.conflict;
 	}
-	if (s.verbose) {
+	if (s.o.verbose) {
 		warnx("%s %s", l.private ? "lock" : "bind", l.private ?
 		    l.pl.path : socklock_name(l.sl));
 		if (uid == 0)
@@ -810,6 +812,6 @@ main(int argc, char *argv[])
 	if (nonzero(&s.sleep))
 		while (nanosleep(&s.sleep, &s.sleep) == -1 && errno == EINTR)
 			continue;
-	child_alarm_after(&s.maxtime);
+	child_alarm_after(&s.o.maxtime);
 	child_exec(s.cmd);
 }

@@ -169,6 +169,22 @@ bad() {
 	bad 64 "invalid kill-after '-1': negative" solo --replace --kill-after -1 "$P" true
 }
 
+@test "solo --etcd: solo itself refuses what only local locks take, before looking for solo-etcd" {
+	# No solo-etcd here: a refusal must not depend on finding it.
+	mkdir "$T/empty"
+	export LOCKKIT_LIBEXECDIR=$T/empty
+	bad 64 "^solo: --replace is for local locks only: not with --etcd$" solo --etcd http://127.0.0.1:1 --replace -U x true
+	bad 64 "^solo: --slots is for local locks only: not with --etcd$" solo --slots 2 --etcd http://127.0.0.1:1 -U x true
+	bad 64 "^solo: --kill-after is for local locks only: not with --etcd$" solo --etcd http://127.0.0.1:1 --kill-after 3 -U x true
+	bad 64 "^solo: --json is for local locks only: not with --etcd$" solo --etcd http://127.0.0.1:1 --test --json -U x
+	bad 64 "^solo: --etcd locks a name \(-U name\), not an address$" solo --etcd http://127.0.0.1:1 -a 127.0.0.1 -U x true
+	# What solo-etcd alone reads goes with --etcd.
+	bad 64 "^solo: --ttl goes with --etcd$" solo --ttl 5 -U x true
+	bad 64 "^solo: --cacert goes with --etcd$" solo --cacert ca.crt "$P" true
+	# The rest is solo-etcd's to judge: here, that it is missing.
+	bad 69 "^solo: cannot run $T/empty/solo-etcd: " solo --etcd http://127.0.0.1:1 -U x true
+}
+
 @test "solo: Kay syntax" {
 	bad 64 "invalid port '0'" solo -port=0 true
 	bad 64 "invalid port 'abc': expected 1 to 65535" solo -port=abc true
