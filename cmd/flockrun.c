@@ -207,7 +207,7 @@ main(int argc, char *argv[])
 	struct filelock fl[MAXFILES];
 	struct deadline dl;
 	struct timespec wait, maxtime = { 0, 0 }, t0;
-	const char *errstr, *shell;
+	const char *shell;
 	char *also[MAXFILES], **cmd = NULL, *shcmd[4];
 	bool fcntl_set = false, range_set = false, nonblock = false,
 	    unlock = false, closefd = false, nofork = false, verbose = false,
@@ -247,9 +247,7 @@ main(int argc, char *argv[])
 		case 'V':
 			print_version();
 		case 'w':
-			if (parse_duration(optarg, true, &wait, &errstr) == -1)
-				errx(LK_EXIT_USAGE, "invalid timeout '%s': %s",
-				    parse_shown(optarg), errstr);
+			parse_duration_arg("timeout", optarg, true, &wait);
 			have_wait = true;
 			break;
 		case 'e':
@@ -284,10 +282,7 @@ main(int argc, char *argv[])
 			range_set = true;
 			break;
 		case OPT_MAXTIME:
-			if (parse_duration(optarg, false, &maxtime, &errstr)
-			    == -1)
-				errx(LK_EXIT_USAGE, "invalid max-time '%s': %s",
-				    optarg, errstr);
+			parse_duration_arg("max-time", optarg, false, &maxtime);
 			break;
 		case OPT_REMOVE:
 			remove = true;

@@ -403,7 +403,7 @@ main(int argc, char *argv[])
 	struct deadline d;
 	struct timespec wait;
 	struct run run;
-	const char *errstr, *lockdir = NULL, *failed;
+	const char *lockdir = NULL, *failed;
 	enum mode mode = TEST;
 	bool secure, force = false, quiet = false, verbose = false,
 	    debug = false, have_wait = false, have_pid = false, json = false;
@@ -466,9 +466,7 @@ main(int argc, char *argv[])
 			verbose = true;
 			break;
 		case 'w':
-			if (parse_duration(optarg, true, &wait, &errstr) == -1)
-				errx(LK_EXIT_USAGE, "invalid wait '%s': %s",
-				    parse_shown(optarg), errstr);
+			parse_duration_arg("wait", optarg, true, &wait);
 			have_wait = true;
 			break;
 		case OPT_JSON:

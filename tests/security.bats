@@ -23,6 +23,16 @@ need_root() {
 	[ "$(id -u)" = 0 ] || skip "needs root to run as another uid"
 }
 
+# planted CMD...: as root, with $PUB open to all as /tmp is (sticky), run
+# CMD as the other user, which must succeed: what it plants there (a
+# directory, a link) is another user's, for solo's private names to
+# refuse.
+planted() {
+	need_root
+	chmod 1777 "$PUB"
+	run -0 "${OTHER[@]}" "$@"
+}
+
 teardown() {
 	lk_teardown
 	[ -z "${PUB:-}" ] || rm -rf "$PUB"
@@ -200,10 +210,8 @@ lockdev: /dev/null: locked by pid $HELD (sh) of another user (uid 65534) in a fi
 }
 
 @test "a symbolic link planted where the private directory goes is refused, not followed" {
-	need_root
-	chmod 1777 "$PUB"
+	planted ln -s "$PUB/target" "$PUB/priv"
 	mkdir "$PUB/target"
-	run -0 "${OTHER[@]}" ln -s "$PUB/target" "$PUB/priv"
 	run -66 solo --dir "$PUB/priv" -U job touch ran
 	assert_output "solo: $PUB/priv: is a symbolic link; refusing"
 	assert_file_not_exists ran
@@ -213,9 +221,7 @@ lockdev: /dev/null: locked by pid $HELD (sh) of another user (uid 65534) in a fi
 }
 
 @test "another user's directory, or one others may write, is refused" {
-	need_root
-	chmod 1777 "$PUB"
-	run -0 "${OTHER[@]}" mkdir -m 700 "$PUB/priv"
+	planted mkdir -m 700 "$PUB/priv"
 	run -66 solo --dir "$PUB/priv" -U job touch ran
 	assert_output "solo: $PUB/priv: owned by uid 65534, not 0; refusing"
 	assert_file_not_exists ran
@@ -298,6 +304,8 @@ lockdev: /dev/null: locked by pid $HELD (sh) of another user (uid 65534) in a fi
 	assert_equal "$stderr" "solo: invalid address '1\\t2': not an IPv4 or IPv6 address"
 	run -64 --separate-stderr flockrun -w $'1\n' f true
 	assert_equal "$stderr" "flockrun: invalid timeout '1\\n': not a number of seconds"
+	run -64 --separate-stderr flockrun --max-time $'1\n' f true
+	assert_equal "$stderr" "flockrun: invalid max-time '1\\n': not a number of seconds"
 	run -64 --separate-stderr lockdev -w $'\e[1m' /dev/null
 	assert_equal "$stderr" "lockdev: invalid wait '\\033[1m': not a number of seconds"
 }
@@ -368,10 +376,8 @@ lockdev: /dev/null: locked by pid $HELD (sh) of another user (uid 65534) in a fi
 }
 
 @test "a trailing slash or /. does not make solo follow a planted symbolic link" {
-	need_root
-	chmod 1777 "$PUB"
+	planted ln -s "$PUB/target" "$PUB/link"
 	mkdir "$PUB/target"
-	run -0 "${OTHER[@]}" ln -s "$PUB/target" "$PUB/link"
 	for d in "$PUB/link/" "$PUB/link/." "$PUB/link//./"; do
 		run -66 solo --dir "$d" -U job touch ran
 		assert_output "solo: $PUB/link: is a symbolic link; refusing"
@@ -385,10 +391,8 @@ lockdev: /dev/null: locked by pid $HELD (sh) of another user (uid 65534) in a fi
 }
 
 @test "every ancestor of the private directory is checked, not just the last" {
-	need_root
-	chmod 1777 "$PUB"
 	# The other user's directory above root's: it could rename it away.
-	run -0 "${OTHER[@]}" mkdir -m 755 "$PUB/p"
+	planted mkdir -m 755 "$PUB/p"
 	run -66 solo --dir "$PUB/p/solo" -U job touch ran
 	assert_output "solo: $PUB/p: owned by uid 65534, not 0; refusing"
 	assert_file_not_exists "$PUB/p/solo"
