@@ -178,6 +178,8 @@ bad() {
 	bad 64 "^solo: --kill-after is for local locks only: not with --etcd$" solo --etcd http://127.0.0.1:1 --kill-after 3 -U x true
 	bad 64 "^solo: --json is for local locks only: not with --etcd$" solo --etcd http://127.0.0.1:1 --test --json -U x
 	bad 64 "^solo: --etcd locks a name \(-U name\), not an address$" solo --etcd http://127.0.0.1:1 -a 127.0.0.1 -U x true
+	# Read by solo before solo-etcd, with the same message.
+	bad 64 "^solo: invalid conflict exit code '256': expected 0 to 255$" solo --etcd http://127.0.0.1:1 -E 256 -U x true
 	# What solo-etcd alone reads goes with --etcd.
 	bad 64 "^solo: --ttl goes with --etcd$" solo --ttl 5 -U x true
 	bad 64 "^solo: --cacert goes with --etcd$" solo --cacert ca.crt "$P" true
