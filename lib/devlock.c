@@ -171,6 +171,7 @@ devlock_init(struct devlock *dl, const char *lockdir, const char *device,
 
 	memset(dl, 0, sizeof(*dl));
 	dl->dirfd = -1;
+	dl->ifd = -1;
 	*failed = device;
 	/* "ttyS0" means /dev/ttyS0, as for liblockdev. */
 	if (strchr(device, '/') == NULL) {
@@ -217,6 +218,7 @@ int
 devlock_open_dir(struct devlock *dl, const char *lockdir)
 {
 	memset(dl, 0, sizeof(*dl));
+	dl->ifd = -1;
 	return open_lockdir(dl, lockdir);
 }
 
@@ -226,6 +228,9 @@ devlock_close(struct devlock *dl)
 	if (dl->dirfd != -1)
 		close(dl->dirfd);
 	dl->dirfd = -1;
+	if (dl->ifd != -1)
+		close(dl->ifd);
+	dl->ifd = -1;
 }
 
 /* Has pid exited, unreaped?  (State Z in /proc/PID/stat.) */
@@ -876,14 +881,15 @@ sleep_ms(const struct devlock *dl, const struct deadline *d, pid_t owner,
 }
 
 /*
- * An inotify descriptor watching the lock directory, or -1 if none can
- * be had: inotify instances are few (fs.inotify.max_user_instances, 128
- * by default, for all of a user's programs), and the waiters past them
- * must still wait.  They poll, every POLL_MAX_MS at most: each try is a
- * read of the lock files, and the lock lies free no longer than that.
+ * An inotify descriptor watching the lock directory (the watch's number
+ * in *wd), or -1 if none can be had: inotify instances are few
+ * (fs.inotify.max_user_instances, 128 by default, for all of a user's
+ * programs), and the waiters past them must still wait.  They poll, every
+ * POLL_MAX_MS at most: each try is a read of the lock files, and the lock
+ * lies free no longer than that.
  */
 static int
-watch_dir(const struct devlock *dl)
+watch_dir(const struct devlock *dl, int *wd)
 {
 	char path[64];
 	int ifd, e;
@@ -894,14 +900,40 @@ watch_dir(const struct devlock *dl)
 		return -2;
 	}
 	fd_path(path, dl->dirfd);
-	if (inotify_add_watch(ifd, path, IN_DELETE | IN_MOVED_FROM |
-	    IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR) == -1) {
+	if ((*wd = inotify_add_watch(ifd, path, IN_DELETE | IN_MOVED_FROM |
+	    IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR)) == -1) {
 		e = errno;
 		close(ifd);
 		errno = e;
 		return e == ENOSPC ? -1 : -2;	/* ENOSPC: max_user_watches */
 	}
 	return ifd;
+}
+
+/*
+ * Done waiting: stop watching, and keep the instance for devlock_close().
+ * Closing an inotify instance that still has a watch blocks until the
+ * kernel has freed the watch, after an SRCU grace period: 10 to 15 ms
+ * measured on an idle 2-CPU machine, more under load.  A waiter that won
+ * the lock files would pay that before it lets the queue go and before
+ * its command starts, with the device free all the while: with a queue,
+ * that was most of each hand-off.  inotify_rm_watch() instead only
+ * queues the watch to be freed in the background and returns at once;
+ * by devlock_close() it is long freed, and the close does not wait.  No
+ * wake-up is lost: we wait no more, and the next waiter in the queue
+ * sets up its own watch before its first attempt (wait_for()).  Until
+ * then the instance counts against max_user_instances, one per holder
+ * that waited; waiters past that limit poll.
+ */
+static void
+unwatch_dir(struct devlock *dl, int ifd, int wd)
+{
+	if (ifd == -1)
+		return;
+	(void)inotify_rm_watch(ifd, wd);
+	if (dl->ifd != -1)
+		close(dl->ifd);
+	dl->ifd = ifd;
 }
 
 /*
@@ -1002,13 +1034,13 @@ wait_for(struct devlock *dl, pid_t pid, const struct deadline *d,
 {
 	struct pollfd pfd[2];
 	bool wake;
-	int ifd, r, e, backoff = 1;
+	int ifd, wd = -1, r, e, backoff = 1;
 
 	/*
 	 * Watch before the first attempt: a removal between an attempt and
 	 * poll() is then already queued, so no wake-up is lost.
 	 */
-	if ((ifd = watch_dir(dl)) == -2)
+	if ((ifd = watch_dir(dl, &wd)) == -2)
 		return -1;
 	for (;;) {
 		r = devlock_lock(dl, pid, owner);
@@ -1043,15 +1075,13 @@ wait_for(struct devlock *dl, pid_t pid, const struct deadline *d,
 		if (pfd[1].fd != -1)
 			close(pfd[1].fd);
 		if (r == -1) {
-			if (ifd != -1)
-				close(ifd);
+			unwatch_dir(dl, ifd, wd);
 			errno = e;
 			return -1;
 		}
 	}
 	e = errno;
-	if (ifd != -1)
-		close(ifd);
+	unwatch_dir(dl, ifd, wd);
 	errno = e;
 	return r;
 }

@@ -35,6 +35,8 @@ struct devlock {
 	 * pid or -1; "" when held by a lock file's owner.
 	 */
 	char	 busy[NAME_MAX + 1];
+	/* devlock_wait()'s inotify instance, no longer watching, or -1 */
+	int	 ifd;
 };
 
 /* Lock result, besides -1 with errno set. */
@@ -49,6 +51,11 @@ enum { DEVLOCK_OK = 0, DEVLOCK_HELD = 1 };
  */
 int	devlock_init(struct devlock *, const char *lockdir, const char *device,
 	    const char **failed);
+
+/*
+ * Close the lock directory and what devlock_wait() kept open (its
+ * inotify instance).  Locks are left as they are.
+ */
 void	devlock_close(struct devlock *);
 
 /*
@@ -124,7 +131,13 @@ int	devlock_lock(struct devlock *, pid_t pid, pid_t *owner);
  */
 bool	devlock_exited(pid_t pid);
 
-/* devlock_lock, waiting until the deadline for the holder to go. */
+/*
+ * devlock_lock, waiting until the deadline for the holder to go.  The
+ * inotify instance it waited with is kept, watching nothing, until
+ * devlock_close() (or exit): closing one waits for the kernel (see
+ * unwatch_dir()), and that wait must not delay what the caller does with
+ * the lock.
+ */
 int	devlock_wait(struct devlock *, pid_t pid, const struct deadline *,
 	    pid_t *owner);
 
