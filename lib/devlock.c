@@ -612,22 +612,33 @@ flocker(int fd)
 
 /*
  * flock fd exclusively without ever blocking for long: another lockdev
- * holds this lock for a few system calls only, so a few tries a
- * millisecond apart outlast it; a lock held longer is someone else's
- * doing, and we give up (EWOULDBLOCK) rather than hang past -n or -w.
+ * holds this lock for a few system calls only, so a few tries apart
+ * outlast it; a lock held longer (50 ms in all) is someone else's doing,
+ * and we give up (EWOULDBLOCK) rather than hang past -n or -w.  The naps
+ * start at 50 us and double up to 1 ms: the usual meeting is a waiter
+ * woken by a run-mode command's exit (its pidfd) finding the holder
+ * still removing that command's files, tens of microseconds of work,
+ * and a first nap of a whole millisecond was most of what such a
+ * hand-off cost beyond flockrun's.
  */
+#define BRIEF_NS	50000000L	/* how long to try, in all */
 static int
 flock_briefly(int fd)
 {
-	const struct timespec ms = { 0, 1000000 };
-	int i;
+	struct timespec nap = { 0, 50000 };
+	long slept = 0;
 
-	for (i = 0; i < 50; i++) {
+	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return 0;
 		if (errno != EWOULDBLOCK)
 			return -1;
-		nanosleep(&ms, NULL);
+		if (slept >= BRIEF_NS)
+			break;
+		nanosleep(&nap, NULL);
+		slept += nap.tv_nsec;
+		nap.tv_nsec = nap.tv_nsec >= 500000 ? 1000000 :
+		    nap.tv_nsec * 2;
 	}
 	errno = EWOULDBLOCK;
 	return -1;
