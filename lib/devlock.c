@@ -930,7 +930,9 @@ watch_dir(const struct devlock *dl, int *wd)
  * its command starts, with the device free all the while: with a queue,
  * that was most of each hand-off.  inotify_rm_watch() instead only
  * queues the watch to be freed in the background and returns at once;
- * by devlock_close() it is long freed, and the close does not wait.  No
+ * the close comes in devlock_close(), after run mode's command and its
+ * unlock, when the watch is usually freed and any wait delays nobody
+ * (lockdev -l exits instead, having let the queue go).  No
  * wake-up is lost: we wait no more, and the next waiter in the queue
  * sets up its own watch before its first attempt (wait_for()).  Until
  * then the instance counts against max_user_instances, one per holder
