@@ -398,8 +398,10 @@ backoff_step(long *us)
 
 /*
  * The lock's waiting room (waitroom.h), one for each user: "solo-queue/"
- * then "UID/NAME" for the abstract name "solo/UID/NAME", or the effective
- * uid and the address for a TCP lock ("1000/127.0.0.1:80").  For a port
+ * then "UID/NAME" for the abstract name "solo/UID/NAME", or "tcp/", the
+ * effective uid and the address for a TCP lock ("tcp/1000/127.0.0.1:80").
+ * The two never meet: a name's room goes on with the digits of a uid, a
+ * port's with "tcp", though a name may read "127.0.0.1:80".  For a port
  * that several users share (-a), each user queues in a room of their own
  * and a hand-off wakes one head for each user that waits: a room joined
  * across users would let one user's squatter stall another's waiters.
@@ -420,7 +422,7 @@ room_init(struct socklock *sl, struct waitroom *wr, bool queue)
 		    offsetof(struct sockaddr_un, sun_path) - 1 -
 		    strlen(UNIX_PREFIX)), sun->sun_path + 1 + strlen(UNIX_PREFIX));
 	else
-		snprintf(id, sizeof(id), "%u/%s", (unsigned)geteuid(),
+		snprintf(id, sizeof(id), "tcp/%u/%s", (unsigned)geteuid(),
 		    socklock_name(sl));
 	waitroom_init(wr, id);
 }

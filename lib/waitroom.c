@@ -213,6 +213,23 @@ waitroom_receive(struct waitroom *wr)
 	return WAITROOM_RETRY;
 }
 
+/*
+ * Is c, a connection accept(2) took from the room, a waiter of our
+ * effective uid?  Abstract names have no permissions: anyone may connect
+ * to our room, and whoever is sent it could accept our waiters and hold
+ * them queued until their deadlines.  The kernel gives a connection the
+ * credentials its peer had at connect(2), which the peer cannot change.
+ */
+static bool
+is_ours(int c)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+
+	return getsockopt(c, SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0 &&
+	    uc.uid == geteuid();
+}
+
 /* Send the room's listening socket over c: 0, or -1 (the waiter went). */
 static int
 send_room(int c, int room)
@@ -257,18 +274,19 @@ waitroom_leave(struct waitroom *wr)
 		/*
 		 * The oldest queued connection first: the accept queue is
 		 * FIFO.  A waiter that went away took its place with it
-		 * (EPIPE): try the next.  EAGAIN: nobody waits.  Once sent,
-		 * the room lives on in flight even as we close our copy; if
-		 * its receiver dies before taking it, the kernel drops it,
-		 * the room's last reference goes, every queued connection is
-		 * reset and those waiters join again: one herd, in that
-		 * case only.
+		 * (EPIPE), and another user's connection is no waiter of
+		 * ours (closed unsent: see is_ours()): try the next.
+		 * EAGAIN: nobody waits.  Once sent, the room lives on in
+		 * flight even as we close our copy; if its receiver dies
+		 * before taking it, the kernel drops it, the room's last
+		 * reference goes, every queued connection is reset and
+		 * those waiters join again: one herd, in that case only.
 		 */
 		while ((c = accept4(wr->head, NULL, NULL, SOCK_CLOEXEC)) != -1 ||
 		    errno == ECONNABORTED || errno == EINTR) {
 			if (c == -1)
 				continue;
-			if (send_room(c, wr->head) == 0) {
+			if (is_ours(c) && send_room(c, wr->head) == 0) {
 				close(c);
 				break;
 			}

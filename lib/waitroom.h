@@ -48,8 +48,9 @@ enum waitroom_state {
 
 /*
  * Set up the room "solo-queue/ID" for a lock, not yet joined; ID is
- * printable, at most 96 bytes, and names the user first ("UID/...") so
- * that each user has a room of their own.  A room whose peer is not our
+ * printable, at most 96 bytes, and names the user ("UID/...",
+ * "tcp/UID/...") so that each user has a room of their own, and the lock
+ * so that no two locks share one.  A room whose peer is not our
  * effective uid is never used (see waitroom_join()).
  */
 void	waitroom_init(struct waitroom *, const char *id);
@@ -81,7 +82,9 @@ enum waitroom_state	waitroom_receive(struct waitroom *);
 /*
  * Leave the room, handing it on: as head, or as a queued waiter that was
  * sent the room already (checked without blocking), send the room to the
- * oldest queued waiter still there; then close our descriptors.  A few
+ * oldest queued waiter still there of our effective uid (SO_PEERCRED:
+ * another user's connection is closed unsent); then close our
+ * descriptors.  A few
  * system calls when nobody waits: an accept that finds none, and a close.
  * errno is kept.
  */

@@ -223,3 +223,23 @@ pty() {
 hdb() {
 	printf '%10d\n' "$1"
 }
+
+# room_lines: how many sockets /proc/net/unix names solo -w's waiting
+# room $ROOM with: its listener and its queued connections (0: no room).
+# Read while other sockets come and go, the file may show a line twice
+# (it is made a page at a time): count each socket (its first column)
+# once.
+room_lines() {
+	awk -v r="$ROOM" '$NF == r && !seen[$1]++ { n++ } END { print n + 0 }' \
+	    /proc/net/unix
+}
+
+# room_has N: the room has N sockets, within 10 s (a line the file
+# skipped as it changed shows on the next read); fails naming the count.
+room_is() {
+	[ "$(room_lines)" = "$1" ]
+}
+room_has() {
+	wait_until 10 room_is "$1" ||
+	    fail "the room has $(room_lines) sockets, not $1"
+}

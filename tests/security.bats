@@ -85,7 +85,7 @@ knocked() {
 @test "solo -w: another user's socket in the waiting room's name stalls no waiter" {
 	need_root
 	fifo squat
-	"${OTHER[@]}" perl -MSocket -e "$SQUAT" "solo-queue/0/127.0.0.1:$P" \
+	"${OTHER[@]}" perl -MSocket -e "$SQUAT" "solo-queue/tcp/0/127.0.0.1:$P" \
 	    sh -c 'echo x > "$1"; exec sleep 60' sh "$PUB/squat" 3>&- &
 	OWNERS+=($!)
 	read -r -t 10 _ <&"$fd_squat"
@@ -97,6 +97,41 @@ knocked() {
 	release
 	wait "$w"
 	assert_equal "$(cat log)" ran
+}
+
+# Join the abstract unix socket $1 as a waiter would and print how many
+# bytes came before it was closed ("read N bytes"), within 20 s.  The
+# waiting room comes as one byte carrying the room's descriptor: a
+# read(2) takes the byte, and the kernel closes the descriptor.
+JOIN='alarm 20; my $n = shift;
+	socket(S, AF_UNIX, SOCK_STREAM, 0) && connect(S, pack_sockaddr_un("\0$n"))
+	    or die "$n: $!\n";
+	defined(my $r = sysread(S, my $b, 16)) or die "read: $!\n";
+	print "read $r bytes\n"'
+
+@test "solo -w hands its waiting room to no other user" {
+	local i w=()
+	need_root
+	ROOM=@solo-queue/tcp/0/127.0.0.1:$P
+	hold solo -a 127.0.0.1 "$P"
+	solo -w 20 -a 127.0.0.1 "$P" sh -c 'echo 1 >> log' 3>&- &
+	w+=($!)
+	room_has 1
+	# Second in line: the head takes the lock and would hand it the room,
+	# whose listener it could then accept every later waiter on.
+	"${OTHER[@]}" perl -MSocket -e "$JOIN" "${ROOM#@}" > got 3>&- &
+	OWNERS+=($!)
+	room_has 2
+	for i in 2 3 4; do
+		solo -w 20 -a 127.0.0.1 "$P" sh -c 'echo "$1" >> log' sh "$i" 3>&- &
+		w+=($!)
+	done
+	room_has 5
+	release
+	for i in "${w[@]}"; do wait "$i"; done
+	wait "${OWNERS[0]}"
+	assert_equal "$(cat got)" "read 0 bytes"
+	assert_equal "$(sort log | paste -sd ' ')" "1 2 3 4"
 }
 
 # $SQUAT with its listen queue full (backlog 0, one connection of its

@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # solo -w's waiting room: waiters on a port or an abstract name line up
-# in a unix socket's accept queue, "@solo-queue/UID/LOCK", and only the
-# first (the head) watches the lock.  /proc/net/unix shows the room: its
-# listener, and one line for each queued connection, so "N lines" means
-# N waiters have joined, each one in its place.
+# in a unix socket's accept queue, "@solo-queue/tcp/UID/ADDR:PORT" or
+# "@solo-queue/UID/NAME", and only the first (the head) watches the
+# lock.  /proc/net/unix shows the room: its listener, and one line for
+# each queued connection, so "N lines" means N waiters have joined, each
+# one in its place (room_lines, in helper.bash).
 
 load helper
 
@@ -32,29 +33,10 @@ uid_addr() {
 lock_of() {
 	case $1 in
 	port)	LOCK=("$P")
-		ROOM=@solo-queue/$(id -u)/$ADDR:$P ;;
+		ROOM=@solo-queue/tcp/$(id -u)/$ADDR:$P ;;
 	name)	LOCK=(--abstract -U "$NAME")
 		ROOM=@solo-queue/$(id -u)/$NAME ;;
 	esac
-}
-
-# room_lines: how many sockets /proc/net/unix names the room with: its
-# listener and its queued connections (0: no room).  Read while other
-# sockets come and go, the file may show a line twice (it is made a page
-# at a time): count each socket (its first column) once.
-room_lines() {
-	awk -v r="$ROOM" '$NF == r && !seen[$1]++ { n++ } END { print n + 0 }' \
-	    /proc/net/unix
-}
-
-# room_has N: the room has N sockets, within 10 s (a line the file
-# skipped as it changed shows on the next read); fails naming the count.
-room_is() {
-	[ "$(room_lines)" = "$1" ]
-}
-room_has() {
-	wait_until 10 room_is "$1" ||
-	    fail "the room has $(room_lines) sockets, not $1"
 }
 
 # room_inode: the inode of the room's listener (0 if none).
@@ -110,6 +92,32 @@ in_order() {
 
 @test "solo -w on an abstract name: waiters take the lock in the order they came" {
 	in_order name
+}
+
+@test "solo -w: a port and an abstract name spelt as its address have rooms of their own" {
+	local port_room
+	fifo portheld
+	solo "$P" sh -c 'echo x > "$1"; exec sleep 60' sh "$T/portheld" 3>&- &
+	OWNERS+=($!)
+	read -r -t 10 _ <&"$fd_portheld"
+	lock_of port
+	port_room=$ROOM
+	waiter 20 port
+	room_has 1
+	NAME=$ADDR:$P
+	lock_of name
+	hold solo "${LOCK[@]}"
+	waiter 20 name
+	# The name's waiter heads a room of its own, watching its own lock.
+	room_has 1
+	ROOM=$port_room room_has 1
+	release
+	wait "${PIDS[1]}"
+	assert_equal "$(cat log)" name
+	kill "${OWNERS[@]}"
+	wait "${PIDS[0]}"
+	PIDS=()
+	assert_equal "$(paste -sd ' ' log)" "name port"
 }
 
 @test "solo -w: with the head SIGKILLed, every other waiter still runs" {
