@@ -989,6 +989,7 @@ unwatch_dir(struct devlock *dl, int ifd, int wd)
 #define QUEUE_BASE	((off_t)1 << 62)
 #define QUEUE_SPAN	((uint64_t)1 << 40)
 #define QUEUE_TIMEOUT	(-2)
+#define QUEUE_TICK	(-3)
 
 /* The queue's byte for this lock directory: see above. */
 static off_t
@@ -1005,40 +1006,85 @@ queue_byte(const struct devlock *dl)
 }
 
 /*
- * Wait until the deadline to be the queue's head.  Returns the descriptor
- * that holds the queue (close it to let the next one in), QUEUE_TIMEOUT
- * if the deadline passed first, or -1 if there is no queue to be had
- * (see above; the caller then waits unqueued).
+ * The device node, opened to queue on (see above), or -1 if there is
+ * no queue to be had: the caller then waits unqueued.
  */
 static int
-queue_join(const struct devlock *dl, const struct deadline *d)
+queue_open(const struct devlock *dl)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
-	    .l_len = 1 };
 	struct stat st;
-	int fd, r, e;
+	int fd;
 
-	fl.l_start = queue_byte(dl);
 	if ((fd = open(dl->dev, O_RDWR | O_NOCTTY | O_NONBLOCK |
 	    O_CLOEXEC)) == -1)
 		return -1;
 	/* The node devlock_init() checked, not one put in its place since. */
 	if (fstat(fd, &st) == -1 || !S_ISCHR(st.st_mode) ||
-	    st.st_rdev != dl->rdev || deadline_alarm_arm(d) == -1) {
+	    st.st_rdev != dl->rdev) {
 		close(fd);
 		return -1;
 	}
-	/* EINTR from a SIGALRM before the deadline (a stray one): go on. */
+	return fd;
+}
+
+/*
+ * A random moment QUEUE_TICK_MIN_NS to twice that from now, or the
+ * deadline d if it comes sooner, into *tick.  The randomness is the
+ * process's own (the clock's nanoseconds and the pid, mixed): random()
+ * unseeded would give every waiter the same moments, and they would all
+ * wake together.
+ */
+#define QUEUE_TICK_MIN_NS	500000000L
+static void
+queue_tick(struct deadline *tick, const struct deadline *d)
+{
+	struct timespec now, dur = { 0, 0 };
+	uint64_t h;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	h = ((uint64_t)now.tv_nsec ^ ((uint64_t)getpid() << 32)) *
+	    0x9e3779b97f4a7c15u;
+	dur.tv_nsec = QUEUE_TICK_MIN_NS + (long)((h >> 33) %
+	    (uint64_t)QUEUE_TICK_MIN_NS);
+	deadline_start(tick, &dur);
+	if (!d->inf && (d->at.tv_sec < tick->at.tv_sec ||
+	    (d->at.tv_sec == tick->at.tv_sec &&
+	    d->at.tv_nsec < tick->at.tv_nsec)))
+		*tick = *d;
+}
+
+/*
+ * Wait in the queue on fd (queue_open()) to be its head, until the next
+ * tick (queue_tick()) at most.  Returns 0 at the head (close fd to let
+ * the next one in), QUEUE_TICK at the tick, QUEUE_TIMEOUT if the
+ * deadline passed first, or -1 with errno set if there is no queue to be
+ * had after all (the caller then waits unqueued).
+ */
+static int
+queue_wait(const struct devlock *dl, int fd, const struct deadline *d)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+	    .l_len = 1 };
+	struct deadline tick;
+	int r, e;
+
+	fl.l_start = queue_byte(dl);
+	queue_tick(&tick, d);
+	if (deadline_alarm_arm(&tick) == -1)
+		return -1;
+	/* EINTR from a SIGALRM before the tick (a stray one): go on. */
 	while ((r = fcntl(fd, F_OFD_SETLKW, &fl)) == -1 && errno == EINTR &&
-	    !deadline_passed(d))
+	    !deadline_passed(&tick))
 		;
 	e = errno;
 	deadline_alarm_disarm();
-	if (r == -1) {
-		close(fd);
-		return e == EINTR ? QUEUE_TIMEOUT : -1;
+	if (r == 0)
+		return 0;
+	if (e != EINTR) {
+		errno = e;
+		return -1;
 	}
-	return fd;
+	return deadline_passed(d) ? QUEUE_TIMEOUT : QUEUE_TICK;
 }
 
 static int
@@ -1103,20 +1149,46 @@ int
 devlock_wait(struct devlock *dl, pid_t pid, const struct deadline *d,
     pid_t *owner)
 {
-	int r, e, qfd;
+	int r = -1, e, qfd, q = -1;
 
 	/*
 	 * Head of the queue first, then wait as the only one watching.  A
 	 * deadline passed in the queue gets one last try, to report who
 	 * holds the device (or, if it went just then, to take it).
+	 *
+	 * A queued waiter also tries once at each tick, a random moment
+	 * every 0.5 to 1 s, then joins the queue again (at its end: the
+	 * kernel forgets an interrupted request).  Only the head watches,
+	 * and a head that is stopped (SIGSTOP, ^Z), traced or otherwise
+	 * stalled keeps its place, and the lock files unwatched, for as
+	 * long as it stalls: without the ticks everyone queued behind it
+	 * would wait out their deadlines, with the device free all along.
+	 * With them, a stall costs a hand-off one tick at most, and with N
+	 * waiters about 1/N of one (each ticks at its own random moments).
+	 * A try is devlock_lock(): a few reads while the device is held,
+	 * and a take-over as race-free against the head's as against any
+	 * locker's, so the head and a ticking waiter never both win.  Why
+	 * not tell a stalled head by its state instead ('T' in /proc):
+	 * queued waiters must wake to look anyway (nothing wakes a sleeper
+	 * in F_OFD_SETLKW but the lock or a signal), the OFD lock names no
+	 * pid to look at, and a head stalls in other ways too (stopped by a
+	 * debugger, a dead NFS server, swapped out).  The cost is order: a
+	 * waiter queued longer than half a second may be passed by later
+	 * ones.
 	 */
-	if ((qfd = queue_join(dl, d)) == QUEUE_TIMEOUT)
+	if ((qfd = queue_open(dl)) != -1)
+		while ((q = queue_wait(dl, qfd, d)) == QUEUE_TICK &&
+		    (r = devlock_lock(dl, pid, owner)) == DEVLOCK_HELD)
+			;
+	if (q == QUEUE_TICK)
+		;	/* took it at a tick, or failed: r says which */
+	else if (q == QUEUE_TIMEOUT)
 		r = devlock_lock(dl, pid, owner);
 	else
 		r = wait_for(dl, pid, d, owner);
 	e = errno;
 	/* Holding the lock files now, or giving up: the next one's turn. */
-	if (qfd >= 0)
+	if (qfd != -1)
 		close(qfd);
 	errno = e;
 	return r;

@@ -10,6 +10,16 @@ setup() {
 	sleep 60 >/dev/null 2>&1 3>&- &
 	OWNER=$!
 	OWNERS+=("$OWNER")
+	STOPPED=''
+}
+
+teardown() {
+	lk_teardown
+	# A stopped process takes no signal but SIGKILL before SIGCONT.
+	if [ -n "$STOPPED" ]; then
+		kill -TERM "$STOPPED" 2>/dev/null || :
+		kill -CONT "$STOPPED" 2>/dev/null || :
+	fi
 }
 
 @test "free: exit 0, nothing printed; locked: exit 1 and the owner's pid" {
@@ -493,6 +503,37 @@ queue_member() { [ "$(cat "/proc/$1/wchan" 2>/dev/null)" = fcntl_setlk ]; }
 	run -0 lockdev -u -p "$OWNER" /dev/null
 	wait "$b"
 	assert_equal "$(cat out)" b
+	assert_equal "$(ls locks)" ""
+}
+
+@test "-w waiters queued behind a stopped head all run, none times out" {
+	run -0 lockdev -l -p "$OWNER" /dev/null
+	lockdev -q -w 60 /dev/null sh -c 'echo head >> out' 3>&- &
+	STOPPED=$!
+	wait_until 5 queue_head "$STOPPED"
+	# ^Z on a dial script: the head watches nothing while stopped.
+	kill -STOP "$STOPPED"
+	pids=()
+	for i in 1 2 3 4 5 6 7 8; do
+		lockdev -q -w 20 /dev/null sh -c 'echo $1 >> out' sh "$i" 3>&- &
+		pids+=("$!")
+		OWNERS+=("$!")
+	done
+	for p in "${pids[@]}"; do
+		wait_until 10 queue_member "$p"
+	done
+	run -0 lockdev -u -p "$OWNER" /dev/null
+	sts=''
+	for p in "${pids[@]}"; do
+		st=0
+		wait "$p" || st=$?
+		sts+="$st "
+	done
+	assert_equal "$sts" "0 0 0 0 0 0 0 0 "
+	kill -CONT "$STOPPED"
+	wait "$STOPPED"
+	STOPPED=''
+	assert_equal "$(sort out | tr '\n' ' ')" "1 2 3 4 5 6 7 8 head "
 	assert_equal "$(ls locks)" ""
 }
 
