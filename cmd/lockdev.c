@@ -176,6 +176,20 @@ say_holder(const struct devlock *dl, pid_t owner, const char *tail)
 }
 
 /*
+ * A stale lock file of another user's that we may not remove (a sticky
+ * lock directory), one line, then tail.
+ */
+static void
+say_stale(const struct devlock *dl, const char *tail)
+{
+	char whose[48];
+
+	warnx("%s: cannot remove stale lock %s%s: %s%s", dl->dev, dl->stale,
+	    holder_whose(dl->stale_uid, whose, sizeof(whose)),
+	    strerror(dl->stale_errno), tail);
+}
+
+/*
  * Locked by someone else: the pid on stdout (unless -q), status 1, and
  * with -v who holds it.  A stale lock another process keeps
  * us from removing is said always: it has no owner to print, and is
@@ -186,6 +200,10 @@ held(const struct devlock *dl, pid_t owner, bool quiet, bool verbose)
 {
 	if (dl->busy[0] != '\0') {
 		say_holder(dl, owner, "");
+		return LK_EXIT_CONFLICT;
+	}
+	if (dl->stale[0] != '\0') {
+		say_stale(dl, "");
 		return LK_EXIT_CONFLICT;
 	}
 	if (!quiet && owner > 0) {
@@ -341,9 +359,13 @@ take(struct devlock *dl, pid_t pid, const struct deadline *d, pid_t *owner,
 	int r;
 
 	r = devlock_lock(dl, pid, owner);
-	if (r != DEVLOCK_HELD || d == NULL)
+	/* A stale file we may not remove is waited for (devlock_wait()). */
+	if (d == NULL || (r != DEVLOCK_HELD && (r != -1 ||
+	    dl->stale[0] == '\0')))
 		return r;
-	if (verbose)
+	if (verbose && r == -1)
+		say_stale(dl, "; waiting");
+	else if (verbose)
 		say_holder(dl, *owner, "; waiting");
 	return devlock_wait(dl, pid, d, owner);
 }
@@ -581,6 +603,10 @@ main(int argc, char *argv[])
 		break;		/* done above */
 	}
 	/* Past devlock_init() every file touched is in the lock directory. */
+	if (r == -1 && dl.stale[0] != '\0') {
+		say_stale(&dl, "");
+		exit(exit_for_lockdev(dl.stale_errno));
+	}
 	if (r == -1)
 		fail("%s: cannot %s in %s", dl.dev, mode == UNLOCK ? "unlock" :
 		    mode == RELOCK ? "relock" : "lock", lockdir);

@@ -707,6 +707,17 @@ remove_name(struct devlock *dl, const char *name, pid_t mine, bool force,
 			if (unlinkat(dl->dirfd, name, 0) == -1) {
 				if (errno != ENOENT)
 					rv = -1;
+				/*
+				 * Another user's, in a sticky directory:
+				 * say whose (devlock.h), and a waiter
+				 * waits for its owner to remove it.
+				 */
+				if (errno == EPERM || errno == EACCES) {
+					memcpy(dl->stale, name,
+					    strlen(name) + 1);
+					dl->stale_uid = a.st_uid;
+					dl->stale_errno = errno;
+				}
 			} else if (flock(dl->dirfd, LOCK_EX | LOCK_NB) == 0) {
 				/*
 				 * Whoever died leaving this lock may have
@@ -785,7 +796,7 @@ devlock_lock(struct devlock *dl, pid_t pid, pid_t *owner)
 	bool made0, made1;
 	int round, r, e;
 
-	dl->busy[0] = '\0';
+	dl->busy[0] = dl->stale[0] = '\0';
 	if ((*owner = foreign_owner(dl, pid)) != 0)
 		return DEVLOCK_HELD;
 	/*
@@ -1087,6 +1098,26 @@ queue_wait(const struct devlock *dl, int fd, const struct deadline *d)
 	return deadline_passed(d) ? QUEUE_TIMEOUT : QUEUE_TICK;
 }
 
+/*
+ * devlock_lock() for a waiter: a stale file we may not remove counts as
+ * held, by no live process.  In a sticky directory (/var/lock on Debian)
+ * another user's lockdev removes its command's file just after the
+ * command ends, and a waiter that reads it then must not fail for it:
+ * the removal wakes it (inotify, or the next tick or poll), and if it
+ * never comes the deadline ends the wait, stale naming the file.
+ */
+static int
+try_lock(struct devlock *dl, pid_t pid, pid_t *owner)
+{
+	int r;
+
+	if ((r = devlock_lock(dl, pid, owner)) == -1 && dl->stale[0] != '\0') {
+		*owner = 0;
+		return DEVLOCK_HELD;
+	}
+	return r;
+}
+
 static int
 wait_for(struct devlock *dl, pid_t pid, const struct deadline *d,
     pid_t *owner)
@@ -1102,7 +1133,7 @@ wait_for(struct devlock *dl, pid_t pid, const struct deadline *d,
 	if ((ifd = watch_dir(dl, &wd)) == -2)
 		return -1;
 	for (;;) {
-		r = devlock_lock(dl, pid, owner);
+		r = try_lock(dl, pid, owner);
 		if (r != DEVLOCK_HELD || deadline_passed(d))
 			break;
 		pfd[0].fd = ifd;
@@ -1178,12 +1209,12 @@ devlock_wait(struct devlock *dl, pid_t pid, const struct deadline *d,
 	 */
 	if ((qfd = queue_open(dl)) != -1)
 		while ((q = queue_wait(dl, qfd, d)) == QUEUE_TICK &&
-		    (r = devlock_lock(dl, pid, owner)) == DEVLOCK_HELD)
+		    (r = try_lock(dl, pid, owner)) == DEVLOCK_HELD)
 			;
 	if (q == QUEUE_TICK)
 		;	/* took it at a tick, or failed: r says which */
 	else if (q == QUEUE_TIMEOUT)
-		r = devlock_lock(dl, pid, owner);
+		r = try_lock(dl, pid, owner);
 	else
 		r = wait_for(dl, pid, d, owner);
 	e = errno;
@@ -1251,7 +1282,7 @@ devlock_unlock(struct devlock *dl, pid_t pid, bool force, pid_t *owner)
 	 * no lock, so by the time we would unlink it, it may be a new
 	 * owner's.
 	 */
-	dl->busy[0] = '\0';
+	dl->busy[0] = dl->stale[0] = '\0';
 	for (i = 0; i < 2 && !force; i++) {
 		o = read_owner(dl, dl->names[i]);
 		if ((o.state == ST_ALIVE && o.pid != pid) ||

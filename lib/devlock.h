@@ -35,6 +35,14 @@ struct devlock {
 	 * pid or -1; "" when held by a lock file's owner.
 	 */
 	char	 busy[NAME_MAX + 1];
+	/*
+	 * After -1 with EPERM or EACCES from removing a stale lock file
+	 * (another user's, in a sticky directory): its name, owner and
+	 * that errno; "" otherwise.
+	 */
+	char	 stale[NAME_MAX + 1];
+	uid_t	 stale_uid;
+	int	 stale_errno;
 	/* devlock_wait()'s inotify instance, no longer watching, or -1 */
 	int	 ifd;
 };
@@ -119,7 +127,8 @@ uid_t	devlock_file_uid(const struct devlock *, pid_t pid);
 /*
  * Lock for pid.  Returns DEVLOCK_OK (also when pid already holds it),
  * DEVLOCK_HELD with *owner set (and busy, see above), or -1 with errno
- * (EACCES: a lock file we cannot read is in the way).  Never waits for
+ * (EACCES: a lock file we cannot read is in the way; EPERM or EACCES
+ * with stale set: a stale one we may not remove).  Never waits for
  * another process's lock.  Stale locks are taken
  * over so that of any number of concurrent lockers exactly one wins.
  */
@@ -132,7 +141,10 @@ int	devlock_lock(struct devlock *, pid_t pid, pid_t *owner);
 bool	devlock_exited(pid_t pid);
 
 /*
- * devlock_lock, waiting until the deadline for the holder to go.  The
+ * devlock_lock, waiting until the deadline for the holder to go.  A
+ * stale file we may not remove (stale set) is waited for too, as its
+ * owner's lockdev removes it in a moment; at the deadline it gives
+ * DEVLOCK_HELD with stale still set and *owner 0.  The
  * inotify instance it waited with is kept, watching nothing, until
  * devlock_close() (or exit): closing one waits for the kernel (see
  * unwatch_dir()), and that wait must not delay what the caller does with

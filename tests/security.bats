@@ -497,3 +497,52 @@ lockdev: /dev/null: locked by pid $HELD (sh) of another user (uid 65534) in a fi
 	fi
 	assert_output "solo: no directory for private names: XDG_RUNTIME_DIR is not an absolute path; use --dir or SOLO_DIR"
 }
+
+# In a sticky lock directory (/var/lock on Debian) a stale lock file of
+# another user's cannot be removed: its owner's lockdev removes it.
+@test "lockdev: another user's stale lock in a sticky directory is waited for with -w, an error without" {
+	need_root
+	mkdir -m 1777 "$PUB/locks"
+	export LOCKDEV_LOCKDIR=$PUB/locks
+	hdb "$(dead_pid)" > "$PUB/locks/LCK..null"
+	msg="lockdev: /dev/null: cannot remove stale lock LCK..null of another user (uid 0): Operation not permitted"
+	run -12 --separate-stderr "${OTHER[@]}" lockdev -l -p $$ /dev/null
+	assert_equal "$stderr" "$msg"
+	run -1 --separate-stderr "${OTHER[@]}" lockdev -w 0.3 /dev/null echo ran
+	assert_equal "$stderr" "$msg"
+	assert_output ""
+	# Waiting for it to go, then running.
+	fifo err
+	"${OTHER[@]}" lockdev -v -w 10 /dev/null echo ran >out 2>&"$fd_err" 3>&- &
+	w=$!
+	read -r -t 10 line <&"$fd_err"
+	assert_equal "$line" "$msg; waiting"
+	run -0 lockdev -u -f /dev/null
+	wait "$w"
+	assert_equal "$(cat out)" ran
+	assert_equal "$(ls "$PUB/locks")" ""
+}
+
+# queue_head PID: PID heads lockdev's waiters' queue (lockdev.bats).
+queue_head() { grep -qs OFDLCK /proc/"$1"/fdinfo/*; }
+
+@test "lockdev -w of another user behind root's run mode in a sticky directory: every round runs" {
+	need_root
+	mkdir -m 1777 "$PUB/locks"
+	export LOCKDEV_LOCKDIR=$PUB/locks
+	sts=''
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		hold lockdev /dev/null
+		"${OTHER[@]}" lockdev -w 10 /dev/null true 3>&- &
+		w=$!
+		OWNERS+=("$w")
+		# Heading the waiters' queue, about to watch the lock files.
+		wait_until 5 queue_head "$w"
+		release
+		st=0
+		wait "$w" || st=$?
+		sts+="$st "
+	done
+	assert_equal "$sts" "0 0 0 0 0 0 0 0 0 0 "
+	assert_equal "$(ls "$PUB/locks")" ""
+}
