@@ -708,11 +708,12 @@ remove_name(struct devlock *dl, const char *name, pid_t mine, bool force,
 				if (errno != ENOENT)
 					rv = -1;
 				/*
-				 * Another user's, in a sticky directory:
+				 * Another user's, in a sticky directory
+				 * (EACCES would be the directory's fault):
 				 * say whose (devlock.h), and a waiter
 				 * waits for its owner to remove it.
 				 */
-				if (errno == EPERM || errno == EACCES) {
+				if (errno == EPERM) {
 					memcpy(dl->stale, name,
 					    strlen(name) + 1);
 					dl->stale_uid = a.st_uid;

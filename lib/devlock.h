@@ -36,7 +36,7 @@ struct devlock {
 	 */
 	char	 busy[NAME_MAX + 1];
 	/*
-	 * After -1 with EPERM or EACCES from removing a stale lock file
+	 * After -1 with EPERM from removing a stale lock file
 	 * (another user's, in a sticky directory): its name, owner and
 	 * that errno; "" otherwise.
 	 */
@@ -127,8 +127,8 @@ uid_t	devlock_file_uid(const struct devlock *, pid_t pid);
 /*
  * Lock for pid.  Returns DEVLOCK_OK (also when pid already holds it),
  * DEVLOCK_HELD with *owner set (and busy, see above), or -1 with errno
- * (EACCES: a lock file we cannot read is in the way; EPERM or EACCES
- * with stale set: a stale one we may not remove).  Never waits for
+ * (EACCES: a lock file we cannot read is in the way; EPERM with stale
+ * set: a stale one we may not remove).  Never waits for
  * another process's lock.  Stale locks are taken
  * over so that of any number of concurrent lockers exactly one wins.
  */
