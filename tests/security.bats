@@ -514,11 +514,11 @@ lockdev: /dev/null: locked by pid $HELD (sh) of another user (uid 65534) in a fi
 	# Waiting for it to go, then running.
 	fifo err
 	"${OTHER[@]}" lockdev -v -w 10 /dev/null echo ran >out 2>&"$fd_err" 3>&- &
-	w=$!
+	waiter=$!
 	read -r -t 10 line <&"$fd_err"
 	assert_equal "$line" "$msg; waiting"
 	run -0 lockdev -u -f /dev/null
-	wait "$w"
+	wait "$waiter"
 	assert_equal "$(cat out)" ran
 	assert_equal "$(ls "$PUB/locks")" ""
 }
@@ -534,13 +534,13 @@ queue_head() { grep -qs OFDLCK /proc/"$1"/fdinfo/*; }
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		hold lockdev /dev/null
 		"${OTHER[@]}" lockdev -w 10 /dev/null true 3>&- &
-		w=$!
-		OWNERS+=("$w")
+		waiter=$!
+		OWNERS+=("$waiter")
 		# Heading the waiters' queue, about to watch the lock files.
-		wait_until 5 queue_head "$w"
+		wait_until 5 queue_head "$waiter"
 		release
 		st=0
-		wait "$w" || st=$?
+		wait "$waiter" || st=$?
 		sts+="$st "
 	done
 	assert_equal "$sts" "0 0 0 0 0 0 0 0 0 0 "
