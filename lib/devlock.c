@@ -968,7 +968,9 @@ unwatch_dir(struct devlock *dl, int ifd, int wd)
  * directory and takes the lock files, then lets go.  The kernel keeps the
  * others asleep in its own queue, so 1000 waiters cost one inotify
  * instance (there are only fs.inotify.max_user_instances, 128 by default)
- * and one wake-up per hand-off, not 1000 of each.
+ * and one wake-up per hand-off, not 1000 of each; besides, each wakes
+ * about once a second to try the lock files, lest a stopped head stall
+ * them all (devlock_wait()).
  *
  * Why this object and this kind of lock:
  * - The device node needs no new file: UUCP tools (liblockdev, minicom)
@@ -995,8 +997,9 @@ unwatch_dir(struct devlock *dl, int ifd, int wd)
  *   as every waiter did before.
  * - A head that is SIGKILLed, or exits any way, closes its descriptor,
  *   and the kernel drops its lock and wakes the next waiter, which
- *   becomes the head.  A waiter's deadline interrupts its wait in the
- *   queue (deadline_alarm_arm()), and it leaves the queue then.
+ *   becomes the head.  A waiter's deadline, and each of its ticks
+ *   (devlock_wait()), interrupts its wait in the queue
+ *   (deadline_alarm_arm()), and it leaves the queue then.
  */
 #define QUEUE_BASE	((off_t)1 << 62)
 #define QUEUE_SPAN	((uint64_t)1 << 40)

@@ -141,7 +141,9 @@ int	devlock_lock(struct devlock *, pid_t pid, pid_t *owner);
 bool	devlock_exited(pid_t pid);
 
 /*
- * devlock_lock, waiting until the deadline for the holder to go.  A
+ * devlock_lock, waiting until the deadline for the holder to go: in the
+ * waiters' queue on the device node, trying at random moments 0.5 to 1 s
+ * apart until at its head, then watching the lock files.  A
  * stale file we may not remove (stale set) is waited for too, as its
  * owner's lockdev removes it in a moment; at the deadline it gives
  * DEVLOCK_HELD with stale still set and *owner 0.  The
