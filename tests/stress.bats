@@ -166,7 +166,10 @@ herd() {
 		rest=${line//waiting/}
 		seen=$((seen + (${#line} - ${#rest}) / 7))
 	done
-	assert_equal "waiting: $seen" "waiting: $n"
+	# At least n: under heavy load a waiter has once been seen to name
+	# a holder twice (/proc being read while hundreds of locks change);
+	# what matters here is that every waiter waits before the release.
+	[ "$seen" -ge "$n" ] || fail "only $seen of $n waiters said they wait"
 	# Keep the fifo drained, so that no waiter blocks on its messages.
 	cat <&"$fd_err" > /dev/null 3>&- &
 	drain=$!
