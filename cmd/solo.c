@@ -658,12 +658,12 @@ test(const struct solo *s, struct lock *l)
 }
 
 /*
- * --verbose before a wait on slots: who holds each, "; waiting" after.
- * A slot that is free by now (or cannot be asked) is left out: the wait
- * takes it at once.
+ * --verbose on slots: who holds each, one line ending in end ("; waiting"
+ * before a wait, "" on a conflict or timeout).  A slot that is free by
+ * now (or cannot be asked) is left out: a wait takes it at once.
  */
 static void
-say_slots_waiting(struct lock *l)
+say_slots(struct lock *l, const char *end)
 {
 	int i;
 
@@ -672,7 +672,7 @@ say_slots_waiting(struct lock *l)
 		if (socklock_held(l->sl) != 1)
 			continue;
 		fprintf(stderr, "%s: ", getprogname());
-		say_held(stderr, l, "; waiting");
+		say_held(stderr, l, end);
 	}
 	l->sl = &l->set.sl[0];
 }
@@ -776,7 +776,7 @@ main(int argc, char *argv[])
 			fprintf(stderr, "%s: ", getprogname());
 			say_held(stderr, &l, "; waiting");
 		} else if (s.o.verbose)
-			say_slots_waiting(&l);
+			say_slots(&l, "; waiting");
 		deadline_start(&dl, &s.o.wait);
 		r = lock_try(&l, &dl);
 	}
@@ -788,9 +788,12 @@ main(int argc, char *argv[])
 		if (l.private || l.set.plain) {
 			fprintf(stderr, "%s: ", getprogname());
 			say_held(stderr, &l, "");
-		} else
+		} else {
+			if (s.o.verbose)
+				say_slots(&l, "");
 			warnx("%s: all %d slots are held", lock_name(&l),
 			    l.set.n);
+		}
 		return s.o.conflict;
 	}
 	if (s.o.verbose) {

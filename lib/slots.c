@@ -112,8 +112,8 @@ slots_wait(struct slots *s, const struct deadline *d)
 {
 	struct pollfd pfd[SLOTS_MAX];
 	struct timespec ts;
-	long backoff_us = 0;
-	bool again;
+	long backoff_us = 0, served_us = 0;
+	bool again, served;
 	int i, k, r, e;
 
 	if (s->n == 1) {
@@ -163,11 +163,29 @@ slots_wait(struct slots *s, const struct deadline *d)
 			    backoff_us >= 500000 ? 1000000 : backoff_us * 2;
 		if (r == -1 && errno != EINTR)
 			goto out;
+		served = false;
 		for (k = 0; k < s->n; k++)
 			if (pfd[k].fd != -1 && pfd[k].revents != 0) {
+				served = served ||
+				    !socklock_was_reset(pfd[k].fd);
 				close(pfd[k].fd);
 				pfd[k].fd = -1;
 			}
+		if (!served) {
+			served_us = 0;
+			continue;
+		}
+		/*
+		 * A slot's holder accepted our connection and closed it: a
+		 * server, not a solo, which would wake us again as soon as
+		 * we watch it again.  Watch only the other slots first, for
+		 * no time, then 10 us doubling up to 20 ms.
+		 */
+		r = ppoll(pfd, (nfds_t)s->n, timeout(&ts, served_us, d), NULL);
+		served_us = served_us == 0 ? 10 : served_us >= 10000 ? 20000 :
+		    served_us * 2;
+		if (r == -1 && errno != EINTR)
+			goto out;
 	}
 out:
 	e = errno;

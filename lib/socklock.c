@@ -54,7 +54,12 @@
  * A queued waiter sleeps until the reset, and no longer than this before
  * it tries bind again: should a wake-up ever be lost (none is known: the
  * reset is queued before the holder's socket leaves its name), the lock
- * lies free for a second at most, not until the deadline.
+ * lies free for a second at most, not until the deadline.  The same
+ * bound serves when the room's head cannot watch (stopped by SIGSTOP or
+ * ^Z): each sleep lasts a random time between half of this and all of it
+ * (recheck_us()), so that waiters never recheck in step, and of N such
+ * waiters one finds the lock free within about 1/N s on average, not
+ * all of them in the same instant and then none for a second.
  */
 #define QUEUED_RECHECK_US	1000000
 #define UNIX_PREFIX	"solo/"
@@ -309,6 +314,15 @@ knock(struct socklock *sl, int *cp)
 	return k;
 }
 
+bool
+socklock_was_reset(int c)
+{
+	socklen_t len = sizeof(int);
+	int e = 0;
+
+	return getsockopt(c, SOL_SOCKET, SO_ERROR, &e, &len) == -1 || e != 0;
+}
+
 /* A PENDING knock's c has turned writable: what did the connect find? */
 static int
 knock_result(struct socklock *sl, int c)
@@ -396,6 +410,14 @@ backoff_step(long *us)
 	return now;
 }
 
+/* A queued waiter's next sleep: QUEUED_RECHECK_US / 2 to it, at random. */
+static long
+recheck_us(void)
+{
+	return QUEUED_RECHECK_US / 2 +
+	    (long)arc4random_uniform(QUEUED_RECHECK_US / 2 + 1);
+}
+
 /*
  * The lock's waiting room (waitroom.h), one for each user: "solo-queue/"
  * then "UID/NAME" for the abstract name "solo/UID/NAME", or "tcp/", the
@@ -430,7 +452,7 @@ room_init(struct socklock *sl, struct waitroom *wr, bool queue)
 /*
  * One turn in the waiting room, for a waiter that is not its head: join
  * it, or sleep in our place until the room comes to us, the room goes
- * (join again), QUEUED_RECHECK_US passes or the deadline comes.  The
+ * (join again), recheck_us() passes or the deadline comes.  The
  * caller tries the lock after each turn: a recheck keeps our place, so a
  * room held by a squatter of our own uid, or a wake-up lost, costs a
  * second at most.  Returns 0, or -1 with errno and sl->failed set.
@@ -461,7 +483,7 @@ room_turn(struct socklock *sl, struct waitroom *wr, long *backoff_us,
 	 * if that happened before poll starts, poll returns at once.
 	 */
 	pfd.fd = waitroom_fd(wr);
-	if ((r = sleep_on(sl, &pfd, QUEUED_RECHECK_US, d)) == -1)
+	if ((r = sleep_on(sl, &pfd, recheck_us(), d)) == -1)
 		return -1;
 	if (r > 0 && waitroom_receive(wr) == WAITROOM_RETRY)
 		*backoff_us = 0;	/* the room went: join again at once */
@@ -517,13 +539,25 @@ wait_lock(struct socklock *sl, const struct deadline *d, bool queue)
 			 * once: no lost wake-up.  Bounded all the same (see
 			 * QUEUED_RECHECK_US); a timeout keeps our place.
 			 */
-			r = sleep_on(sl, &pfd, QUEUED_RECHECK_US, d);
+			r = sleep_on(sl, &pfd, recheck_us(), d);
 			if (r == -1)
 				goto fail;
-			if (r > 0) {
-				close(pfd.fd);
-				pfd.fd = -1;
-			}
+			if (r == 0)
+				continue;
+			/*
+			 * Not reset: the holder accepted us and closed, or
+			 * wrote; no solo, but a server on the port.  It
+			 * would wake us as soon as we knock again: back off
+			 * first, as for a refused knock.
+			 */
+			k = socklock_was_reset(pfd.fd) ? KNOCK_FREE : KNOCK_REFUSED;
+			close(pfd.fd);
+			pfd.fd = -1;
+			if (k == KNOCK_FREE)
+				backoff_us = 0;	/* the holder went */
+			else if (sleep_on(sl, &pfd, backoff_step(&backoff_us),
+			    d) == -1)
+				goto fail;
 			continue;
 		} else {
 			/*
@@ -543,8 +577,6 @@ wait_lock(struct socklock *sl, const struct deadline *d, bool queue)
 		if (k == -1)
 			goto fail;
 		if (k == KNOCK_QUEUED || k == KNOCK_PENDING) {
-			if (k == KNOCK_QUEUED)
-				backoff_us = 0;
 			pfd.events = k == KNOCK_QUEUED ? POLLIN | POLLRDHUP :
 			    POLLOUT;
 			continue;

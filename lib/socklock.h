@@ -142,4 +142,16 @@ unsigned long	socklock_inode(const struct socklock *);
  */
 int	socklock_watch(struct socklock *, int *fd);
 
+/*
+ * A watching connection c (socklock_watch()'s, or socklock_wait()'s) has
+ * turned readable or hung up: true if it was reset (SO_ERROR says
+ * ECONNRESET, or any error, or cannot be read), as the kernel resets a
+ * connection its listener never accepted when that listener closes: the
+ * holder went.  False if the holder accepted it and closed it (end of
+ * file) or wrote to it: a server, not a solo, which answers every knock
+ * at once; the caller should back off before watching it again.  Reading
+ * SO_ERROR clears it.
+ */
+bool	socklock_was_reset(int c);
+
 #endif

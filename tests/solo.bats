@@ -629,6 +629,37 @@ descriptor this process inherited; refusing to replace$"
 	assert_equal "$st" 143
 }
 
+# Listen on $1:$2 (IO::Socket::INET, in perl-base), say so on fifo $3,
+# then accept each connection and close it at once, printing a line for
+# each: a server on a port, not a solo.
+SERVE='my ($addr, $port, $ready) = @ARGV; $| = 1;
+	my $s = IO::Socket::INET->new(LocalAddr => $addr, LocalPort => $port,
+	    Listen => 128) or die "listen: $!\n";
+	open(my $f, ">", $ready) or die "$ready: $!\n";
+	print $f "ready\n";
+	close $f;
+	while (1) { my $c = $s->accept or next; print "accepted\n"; close $c }'
+
+@test "-w on a port held by a server that accepts and closes: a backoff, no busy loop" {
+	local srv n
+	fifo ready
+	perl -MIO::Socket::INET -e "$SERVE" "$ADDR" "$P" "$T/ready" > served 3>&- &
+	srv=$!
+	OWNERS+=("$srv")
+	read -r -t 10 _ <&"$fd_ready"
+	run -1 --separate-stderr solo -w 1 "$P" touch ran
+	assert_equal "$stderr" "solo: $ADDR:$P is held by pid $srv (perl)"
+	# With its second slot held too, --slots waits on both at once.
+	hold solo $((P + 1))
+	run -1 solo -q -w 1 --slots 2 "$P" touch ran
+	release
+	assert_file_not_exists ran
+	# Knocking again every 20 ms at most: about fifty times a second for
+	# each wait.  A busy loop knocks thousands of times.
+	n=$(wc -l < served)
+	[ "$n" -lt 500 ] || fail "the server accepted $n connections in 2 s"
+}
+
 # slot_holders N [SOLO-ARGS...]: N holders of solo --slots N SOLO-ARGS,
 # each writing "SLOT PID" on fifo ready once it runs, then waiting for a
 # line on its own fifo go.SLOT.  Sets SLOT_PID[SLOT], SOLO_PIDS.
@@ -674,6 +705,25 @@ $ADDR:$((P + 2)) is held by pid ${SLOT_PID[2]} (sh)"
 	assert_output 1
 	echo > go.0
 	echo > go.2
+	wait "${SOLO_PIDS[@]}"
+}
+
+@test "--slots N -v: a conflict and a timeout name each slot's holder" {
+	declare -A SLOT_PID
+	local held
+	slot_holders 2 "$P"
+	held="solo: $ADDR:$P is held by pid ${SLOT_PID[0]} (sh)
+solo: $ADDR:$((P + 1)) is held by pid ${SLOT_PID[1]} (sh)"
+	run -1 --separate-stderr solo -v --slots 2 "$P" touch ran
+	assert_equal "$stderr" "$held
+solo: $ADDR:$P-$((P + 1)): all 2 slots are held"
+	run -1 --separate-stderr solo -v -w 0.1 --slots 2 "$P" touch ran
+	assert_equal "$stderr" "${held//(sh)/(sh); waiting}
+$held
+solo: $ADDR:$P-$((P + 1)): all 2 slots are held"
+	assert_file_not_exists ran
+	echo > go.0
+	echo > go.1
 	wait "${SOLO_PIDS[@]}"
 }
 

@@ -18,7 +18,9 @@ setup() {
 
 teardown() {
 	if [ "${#PIDS[@]}" -gt 0 ]; then
+		# A stopped waiter, as one test leaves its head, dies too.
 		kill "${PIDS[@]}" 2>/dev/null || :
+		kill -CONT "${PIDS[@]}" 2>/dev/null || :
 	fi
 	lk_teardown
 }
@@ -134,6 +136,26 @@ in_order() {
 	# The room went with its head: the others make a new one.
 	room_has 3
 	all_ran "2 3 4" sorted
+}
+
+@test "solo -w: with the head stopped (SIGSTOP), every other waiter still runs" {
+	local i
+	lock_of port
+	hold solo "${LOCK[@]}"
+	waiter 60 head
+	room_has 1
+	kill -STOP "${PIDS[0]}"
+	for i in 1 2 3 4 5 6 7 8; do waiter 20 "$i"; done
+	room_has 9
+	# Nobody watches the lock: the queued waiters' own rechecks find it
+	# free, one after another, each well within its 20 s.
+	release
+	for i in 1 2 3 4 5 6 7 8; do wait "${PIDS[$i]}"; done
+	kill -CONT "${PIDS[0]}"
+	wait "${PIDS[0]}"
+	PIDS=()
+	assert_equal "$(sort log | paste -sd ' ')" "1 2 3 4 5 6 7 8 head"
+	assert_equal "room left: $(room_lines)" "room left: 0"
 }
 
 @test "solo -w: a queued waiter that times out leaves the room to the others" {
