@@ -62,7 +62,11 @@ int	socklock_try(struct socklock *);
  * down) or queued (the holder's queue full, see listen(2)'s somaxconn),
  * retry bind every 20 ms at most instead.  Where the room cannot be used
  * (another user's socket has its name, its queue is full), watch the lock
- * as the head does.  Every waiter tries bind at least once a second.
+ * as the head does.  A holder that accepts our connection and closes it
+ * (a server, not a solo) is knocked on again after a backoff as above,
+ * not at once.  Every waiter tries bind at least once a second, at a
+ * random moment from half a second on, so that waiters queued behind a
+ * head that stopped never try all at once.
  * Returns 0, 1 on timeout, -1 with errno set.
  */
 int	socklock_wait(struct socklock *, const struct deadline *);
