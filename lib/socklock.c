@@ -506,6 +506,7 @@ wait_lock(struct socklock *sl, const struct deadline *d, bool queue)
 	struct pollfd pfd = { -1, 0, 0 };
 	struct waitroom wr;
 	long backoff_us = 0;
+	bool reset;
 	int fd, r, k;
 
 	room_init(sl, &wr, queue);
@@ -550,10 +551,10 @@ wait_lock(struct socklock *sl, const struct deadline *d, bool queue)
 			 * would wake us as soon as we knock again: back off
 			 * first, as for a refused knock.
 			 */
-			k = socklock_was_reset(pfd.fd) ? KNOCK_FREE : KNOCK_REFUSED;
+			reset = socklock_was_reset(pfd.fd);
 			close(pfd.fd);
 			pfd.fd = -1;
-			if (k == KNOCK_FREE)
+			if (reset)
 				backoff_us = 0;	/* the holder went */
 			else if (sleep_on(sl, &pfd, backoff_step(&backoff_us),
 			    d) == -1)
