@@ -427,8 +427,9 @@ earlier(long long a, long long b)
  * on the server, at the earliest TTL after it received our last
  * acknowledged keep-alive, so no earlier than l->sent + TTL on our clock.
  * If keep-alives stop succeeding (retried every 100 ms, each endpoint in
- * turn), the command gets SIGTERM at sent + 0.6 TTL and SIGKILL at sent +
- * 0.8 TTL, all on CLOCK_MONOTONIC: it is dead with 0.2 TTL to spare for
+ * turn, every attempt over by sent + 0.6 TTL however the members hang),
+ * the command gets SIGTERM at sent + 0.6 TTL and SIGKILL at sent + 0.8
+ * TTL, all on CLOCK_MONOTONIC: it is dead with 0.2 TTL to spare for
  * scheduling and for clock rate drift between the hosts (NTP keeps that
  * under 500 ppm: 5 ms in 10 s).  What no timer can guarantee: a process or
  * VM paused (SIGSTOP, a live migration, a suspended host, during which
@@ -457,9 +458,9 @@ hold(const struct soloe *s, struct etcdlock *l, int sigfd, const sigset_t *old,
 {
 	struct signalfd_siginfo si;
 	struct pollfd pfd;
-	char fence[24];
+	char fence[24], failure[ETCD_WHYLEN] = "";
 	long long now, term_at = -1, kill_at = -1, next, sent;
-	bool lost = false, tried, watching;
+	bool lost = false, watching;
 	pid_t pid;
 	int r = 0, sig, status, timeout;
 
@@ -493,31 +494,44 @@ hold(const struct soloe *s, struct etcdlock *l, int sigfd, const sigset_t *old,
 
 		now = etcdlock_now_ms();
 		if (!lost) {
+			/*
+			 * The request ends by term_at, so SIGTERM is never
+			 * late for it (etcdlock_keep's budget covers every
+			 * endpoint); after it the deadlines are those of the
+			 * last acknowledged keep-alive, which a late success
+			 * moves on: the lease lives TTL from its sending.
+			 */
+			term_at = l->sent + l->ttl * 600;
+			sent = l->sent;
+			r = now < term_at ? etcdlock_keep(l, term_at - now) :
+			    ETCD_UNAVAILABLE;
+			if (r == ETCD_UNAVAILABLE || r == ETCD_REFUSED) {
+				if (now < term_at)
+					strlcpy(failure, etcd_why(l->e),
+					    sizeof(failure));
+			} else if (l->sent != sent)
+				failure[0] = '\0';
+			now = etcdlock_now_ms();
 			term_at = l->sent + l->ttl * 600;
 			kill_at = l->sent + l->ttl * 800;
-			tried = now < term_at;
-			sent = l->sent;
-			r = tried ? etcdlock_keep(l, term_at - now) :
-			    ETCD_UNAVAILABLE;
-			now = etcdlock_now_ms();
 			if (r == ETCDLOCK_LOST) {
 				lost = true;
 				warnx("%s: lock lost: %s; stopping the command",
 				    s->name, l->why);
 				term_at = now;
 				kill_at = earlier(kill_at, now + l->ttl * 200);
-			} else if (now >= l->sent + l->ttl * 600) {
+			} else if (now >= term_at) {
 				lost = true;
 				/*
-				 * Not tried: we woke past the deadline (we
-				 * were stopped, or starved of CPU).
+				 * With no failure since the last keep-alive,
+				 * none was tried: we woke past the deadline
+				 * (we were stopped, or starved of CPU).
 				 */
 				warnx("%s: lock lost: no keep-alive for %lld "
 				    "ms; stopping the command: %s", s->name,
-				    now - l->sent, tried &&
-				    *etcd_why(l->e) != '\0' ? etcd_why(l->e) :
-				    "none was sent in time (solo was stopped "
-				    "or starved of CPU)");
+				    now - l->sent, failure[0] != '\0' ?
+				    failure : "none was sent in time (solo was "
+				    "stopped or starved of CPU)");
 			} else if (!watching && l->sent != sent)
 				watching = etcdlock_watch(l) == 0;
 		}

@@ -41,7 +41,9 @@ struct etcd {
 	CURL			*h;		/* unary calls */
 	char			*token[ETCD_MAXENDPOINTS];
 	size_t			 cur;		/* endpoint to try first */
-	long			 timeout_ms;
+	long			 timeout_ms;	/* per endpoint attempt */
+	long			 budget_ms;	/* per call; 0: none */
+	long			 req_ms;	/* this attempt's limit */
 	char			 why[ETCD_WHYLEN];
 	char			 errbuf[CURL_ERROR_SIZE];
 	struct buf		 body;
@@ -240,6 +242,12 @@ etcd_set_timeout(struct etcd *e, long timeout_ms)
 	e->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
 }
 
+void
+etcd_set_budget(struct etcd *e, long budget_ms)
+{
+	e->budget_ms = budget_ms > 0 ? budget_ms : 0;
+}
+
 /* Add "ENDPOINT: what" to e->why, "; "-separated. */
 static void
 why_add(struct etcd *e, size_t ep, const char *what)
@@ -318,7 +326,7 @@ post(struct etcd *e, size_t ep, const char *path, const char *body,
 		return -1;
 	}
 	curl_easy_setopt(e->h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(e->h, CURLOPT_TIMEOUT_MS, e->timeout_ms);
+	curl_easy_setopt(e->h, CURLOPT_TIMEOUT_MS, e->req_ms);
 	curl_easy_setopt(e->h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e->h, CURLOPT_WRITEDATA, &e->body);
 	rc = curl_easy_perform(e->h);
@@ -436,9 +444,31 @@ authenticate(struct etcd *e, size_t ep)
 }
 
 /*
+ * This attempt's time limit in e->req_ms: the per-request one, cut to
+ * what is left of the call's budget (end).  False when none is left.
+ */
+static bool
+attempt_time(struct etcd *e, const struct deadline *end)
+{
+	int left;
+
+	e->req_ms = e->timeout_ms;
+	if (e->budget_ms == 0)
+		return true;
+	if ((left = deadline_poll_ms(end)) <= 0)
+		return false;
+	if (left < e->req_ms)
+		e->req_ms = left;
+	return true;
+}
+
+/*
  * The one way every call reaches etcd: POST req to path, trying each
- * endpoint once from the one that answered last.  Returns 0 with the
- * parsed answer in *resp (the caller puts it), or ETCD_UNAVAILABLE /
+ * endpoint once from the one that answered last, all of them together
+ * within the budget (etcd_set_budget).  An endpoint that could not be
+ * reached is tried last by the next call, so that a hung member does not
+ * take the first attempt of every retry.  Returns 0 with the parsed
+ * answer in *resp (the caller puts it), or ETCD_UNAVAILABLE /
  * ETCD_REFUSED with e->why set.  Takes req's reference.
  */
 static int
@@ -447,10 +477,15 @@ call(struct etcd *e, const char *path, json_object *req, json_object **resp)
 	const struct etcd_conf *c = e->conf;
 	const char *body;
 	json_object *o;
-	size_t n, ep;
+	struct deadline end;
+	struct timespec budget;
+	size_t n, ep, first = e->cur;
 	long status;
 	int attempt, r = ETCD_UNAVAILABLE;
 
+	budget.tv_sec = e->budget_ms / 1000;
+	budget.tv_nsec = e->budget_ms % 1000 * 1000000L;
+	deadline_start(&end, e->budget_ms > 0 ? &budget : NULL);
 	e->why[0] = '\0';
 	if (req == NULL || (body = json_object_to_json_string_ext(req,
 	    JSON_C_TO_STRING_PLAIN)) == NULL) {
@@ -459,13 +494,20 @@ call(struct etcd *e, const char *path, json_object *req, json_object **resp)
 		return ETCD_UNAVAILABLE;
 	}
 	for (n = 0; n < c->nendpoints; n++) {
-		ep = (e->cur + n) % c->nendpoints;
+		ep = (first + n) % c->nendpoints;
 		for (attempt = 0; attempt < 2; attempt++) {
+			if (!attempt_time(e, &end)) {
+				why_add(e, ep, "not tried: no time left");
+				r = ETCD_UNAVAILABLE;
+				break;
+			}
 			if (c->user != NULL && e->token[ep] == NULL &&
 			    (r = authenticate(e, ep)) != 0)
 				break;
 			if (post(e, ep, path, body, true, &status) == -1) {
 				r = ETCD_UNAVAILABLE;
+				if (ep == e->cur)
+					e->cur = (ep + 1) % c->nendpoints;
 				break;
 			}
 			o = body_json(e);
@@ -490,7 +532,7 @@ call(struct etcd *e, const char *path, json_object *req, json_object **resp)
 			json_object_put(o);
 			break;
 		}
-		if (r == ETCD_REFUSED)
+		if (r == ETCD_REFUSED || deadline_passed(&end))
 			break;
 	}
 	json_object_put(req);

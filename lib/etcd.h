@@ -11,7 +11,8 @@
  *
  * Every call tries the endpoints in turn, starting with the one that last
  * answered, and moves on when one cannot be reached or says it has no
- * leader; so lock, keep-alive and revoke all fail over.
+ * leader; so lock, keep-alive and revoke all fail over.  One that could
+ * not be reached is tried last by the next call.
  */
 #ifndef LOCKKIT_ETCD_H
 #define LOCKKIT_ETCD_H
@@ -68,6 +69,14 @@ const char	*etcd_why(const struct etcd *);
 const char	*etcd_endpoint(const struct etcd *);
 /* Change the per-request time limit (ms, at least 1). */
 void		 etcd_set_timeout(struct etcd *, long timeout_ms);
+/*
+ * Limit every call from now on, all its endpoint attempts together, to
+ * budget_ms milliseconds on CLOCK_MONOTONIC from the call's start (each
+ * attempt gets the per-request limit or what is left, the smaller); 0:
+ * no limit but the per-request one.  A call out of time returns
+ * ETCD_UNAVAILABLE.
+ */
+void		 etcd_set_budget(struct etcd *, long budget_ms);
 
 /*
  * LeaseGrant: a lease of ttl seconds.  Stores its ID in *id and the TTL

@@ -20,6 +20,14 @@ etcdlock_now_ms(void)
 	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* Requests without a limit of their own: REQUEST_MS per endpoint. */
+static void
+unlimited(struct etcdlock *l)
+{
+	etcd_set_timeout(l->e, REQUEST_MS);
+	etcd_set_budget(l->e, 0);
+}
+
 int
 etcdlock_init(struct etcdlock *l, struct etcd *e, const char *name)
 {
@@ -48,7 +56,7 @@ etcdlock_try(struct etcdlock *l, int64_t ttl, const char *value,
 	int r;
 
 	memset(owner, 0, sizeof(*owner));
-	etcd_set_timeout(l->e, REQUEST_MS);
+	unlimited(l);
 	l->sent = etcdlock_now_ms();
 	if ((r = etcd_grant(l->e, ttl, &l->lease, &l->ttl)) != 0)
 		return r;
@@ -72,6 +80,23 @@ etcdlock_try(struct etcdlock *l, int64_t ttl, const char *value,
 	return 1;
 }
 
+/*
+ * Both calls of a keep-alive together within budget_ms of t0 (at least 1
+ * ms: a call out of time fails at once), each endpoint attempt within an
+ * eighth of the TTL: keep-alives are due from a third of the TTL on and
+ * the command is stopped at 0.6 TTL, so a hung member leaves time for the
+ * others (and is tried last next time, see etcd.h).
+ */
+static void
+keep_limits(struct etcdlock *l, long long t0, long long budget_ms)
+{
+	long long left = budget_ms - (etcdlock_now_ms() - t0);
+	long per = (long)(l->ttl * 1000 / 8);
+
+	etcd_set_timeout(l->e, per < REQUEST_MS ? per : REQUEST_MS);
+	etcd_set_budget(l->e, left > 0 ? (long)left : 1);
+}
+
 int
 etcdlock_keep(struct etcdlock *l, long long budget_ms)
 {
@@ -81,16 +106,19 @@ etcdlock_keep(struct etcdlock *l, long long budget_ms)
 
 	if (t0 - l->sent < l->ttl * 1000 / 3)
 		return 0;
-	etcd_set_timeout(l->e, budget_ms < REQUEST_MS ? (long)budget_ms :
-	    REQUEST_MS);
-	if ((r = etcd_keepalive(l->e, l->lease, &ttl)) != 0)
+	keep_limits(l, t0, budget_ms);
+	r = etcd_keepalive(l->e, l->lease, &ttl);
+	if (r == 0 && ttl > 0) {
+		keep_limits(l, t0, budget_ms);
+		r = etcd_exists(l->e, l->key, &seen);
+	}
+	unlimited(l);
+	if (r < 0)
 		return r;
 	if (ttl <= 0) {
 		l->why = "the lease expired or was revoked";
 		return ETCDLOCK_LOST;
 	}
-	if ((r = etcd_exists(l->e, l->key, &seen)) < 0)
-		return r;
 	if (r == 0) {
 		l->why = "the key was deleted";
 		return ETCDLOCK_LOST;
@@ -111,7 +139,7 @@ int
 etcdlock_release(struct etcdlock *l)
 {
 	etcd_watch_stop(l->e);
-	etcd_set_timeout(l->e, REQUEST_MS);
+	unlimited(l);
 	return etcd_revoke(l->e, l->lease);
 }
 
@@ -131,7 +159,7 @@ etcdlock_wait(struct etcdlock *l, const struct deadline *dl, int fd)
 	int r, k, left;
 
 	for (;;) {
-		etcd_set_timeout(l->e, REQUEST_MS);
+		unlimited(l);
 		r = etcd_last_before(l->e, l->prefix, l->rev - 1, l->key,
 		    &ahead, &rev, &mine);
 		/* As newer mutex.go's Lock: our own key must survive. */

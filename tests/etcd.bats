@@ -112,12 +112,17 @@ setup() {
 	lk_setup
 	N=t$BATS_TEST_NUMBER	# this test's lock name
 	MEMBERS=()
+	PROXIES=()
 	CTLARGS=()
 }
 
 teardown() {
 	lk_teardown
 	local m
+	# A proxy's group, stopped or not (SIGKILL ends a stopped process).
+	for m in "${PROXIES[@]}"; do
+		kill -9 -- "-$m" 2>/dev/null
+	done
 	for m in "${MEMBERS[@]}"; do
 		kill -9 "$m" 2>/dev/null
 		wait "$m" 2>/dev/null
@@ -267,6 +272,7 @@ etcd_proxy() {
 		"TCP:${E#http://}" 3>&- &
 	ep_pid=$!
 	OWNERS+=("$ep_pid")
+	PROXIES+=("$ep_pid")
 	wait_until 10 eval '[ -n "$(ss -Htln "sport = :$ep_port")" ]'
 }
 
@@ -386,13 +392,17 @@ fake_http() {
 	assert_equal "$(keys "$N")" ''
 }
 
-@test "etcd: 3 members: killing the one the holder talks to keeps the lock" {
-	local d=$T/cluster i c=() p=() cluster='' eps=''
+# cluster3 DIR: start members m1, m2, m3 (data and logs in DIR), wait
+# until all are healthy; their pids go to MEMBERS, their client URLs to
+# CEPS[1..3].
+cluster3() {
+	local d=$1 i c=() p=() cluster=''
 	mkdir "$d"
+	CEPS=()
 	for i in 1 2 3; do
-		free_port "c[$i]" && free_port "p[$i]"
+		free_port "c[$i]" && free_port "p[$i]" || return 1
+		CEPS[i]=http://127.0.0.1:${c[i]}
 		cluster+=${cluster:+,}m$i=http://127.0.0.1:${p[i]}
-		eps+=${eps:+,}http://127.0.0.1:${c[i]}
 	done
 	for i in 1 2 3; do
 		MEMBERS+=("$(member "m$i" "${c[i]}" "${p[i]}" "$cluster" "$d")")
@@ -400,9 +410,15 @@ fake_http() {
 	# Bounded generously: on a machine under heavy load a member has
 	# been seen to take over 10 s to open its database.
 	for i in 1 2 3; do
-		within 40 healthy "http://127.0.0.1:${c[i]}" ||
+		within 40 healthy "${CEPS[i]}" ||
 			fail "member m$i did not start: $(tail -3 "$d/m$i.log")"
 	done
+}
+
+@test "etcd: 3 members: killing the one the holder talks to keeps the lock" {
+	local eps
+	cluster3 "$T/cluster"
+	eps=${CEPS[1]},${CEPS[2]},${CEPS[3]}
 	# A TTL that leaves a loaded machine time to elect a new leader
 	# (SIGTERM would come 3 s after the last keep-alive).
 	hold solo --etcd "$eps" --ttl 5 -U "$N" 2>err
@@ -410,10 +426,64 @@ fake_http() {
 	# More than a TTL without m1: keep-alives must have gone to m2 or m3.
 	pause 6
 	kill -0 "$HOLDER" || fail "the holder ended: $(cat err)"
-	run -1 solo --etcd "http://127.0.0.1:${c[2]}" --test -U "$N"
+	run -1 solo --etcd "${CEPS[2]}" --test -U "$N"
 	assert_output --regexp "^$N is held by pid $HOLDER "
 	release
-	run -0 solo --etcd "http://127.0.0.1:${c[3]}" --test -U "$N"
+	run -0 solo --etcd "${CEPS[3]}" --test -U "$N"
+}
+
+# follower_first: CEPS reordered, a member that is not the leader first,
+# into FEPS (comma-separated); its pid in FPID.
+follower_first() {
+	local i
+	for i in 1 2 3; do
+		if etcdctl --endpoints "${CEPS[i]}" endpoint status -w simple |
+			grep -q ', false, false,'; then
+			FPID=${MEMBERS[i - 1]}
+			FEPS=${CEPS[i]}
+			local j
+			for j in 1 2 3; do
+				((j == i)) || FEPS+=,${CEPS[j]}
+			done
+			return 0
+		fi
+	done
+	return 1
+}
+
+@test "etcd: 3 members, --ttl 3: a hung member the holder talks to keeps the lock" {
+	cluster3 "$T/cluster"
+	follower_first || fail "no follower: $(etcdctl --endpoints \
+		"${CEPS[1]}" endpoint status --cluster)"
+	# A follower, so no election is needed: keep-alives that give up on
+	# the hung member in time go to the next one and succeed.
+	hold solo --etcd "$FEPS" --ttl 3 -U "$N" 2>err
+	kill -STOP "$FPID"
+	# More than a TTL: keep-alives must have gone to the others, and
+	# the command must not have been stopped.
+	pause 4
+	kill -CONT "$FPID"
+	kill -0 "$HOLDER" || fail "the holder ended: $(cat err)"
+	kill -0 "$HELD" || fail "the command was stopped: $(cat err)"
+	assert_file_empty err
+	release
+}
+
+@test "etcd: a holder whose member died says so, naming it" {
+	local d=$T/dies
+	mkdir "$d"
+	one_member "$d"
+	MEMBERS+=("$MPID")
+	solo --etcd "$EP" --ttl 2 -U "$N" sleep 30 2>err &
+	local h=$!
+	OWNERS+=("$h")
+	within 10 eval '[ -n "$(etcdctl --endpoints "$EP" get --prefix \
+		--keys-only "$N/")" ]'
+	kill -9 "$MPID"
+	reap "$h" 75
+	run -0 cat err
+	assert_equal "${#lines[@]}" 1
+	assert_output --regexp "^solo: $N: lock lost: no keep-alive for [0-9]+ ms; stopping the command: $EP: .*onnect.*$"
 }
 
 @test "etcd: a holder stopped past its deadline stops the command and says why" {
@@ -488,6 +558,51 @@ fake_http() {
 	read -r _ fb tb <<<"$firstB"
 	((fb > fa))
 	awk -v a="$ta" -v b="$tb" 'BEGIN { exit !(a < b) }'
+}
+
+@test "etcd: a holder whose members all hang is killed, TERM first, before the next one starts" {
+	command -v socat >/dev/null || skip "socat not installed (make deps)"
+	local p1 x1 p2 x2 p3 x3
+	# Every endpoint through a proxy, which SIGSTOP hangs: connections
+	# are accepted and nothing comes back.
+	etcd_proxy p1 x1 && etcd_proxy p2 x2 && etcd_proxy p3 x3
+	mkfifo never
+	# A logs SIGTERM and goes on, writing the time every 5 ms until
+	# SIGKILL; B writes the time once.
+	solo --etcd "http://127.0.0.1:$p1,http://127.0.0.1:$p2,http://127.0.0.1:$p3" \
+		--ttl 6 -U "$N" bash -c '
+		trap "echo TERM \$EPOCHREALTIME >> log" TERM
+		exec 4<>never
+		while :; do
+			echo "A $EPOCHREALTIME" >> log
+			read -r -t 0.005 -u 4 _
+		done' 2>a.err &
+	local a=$!
+	OWNERS+=("$a")
+	wait_until 10 test -s log
+	solo --etcd "$E" -w 30 -U "$N" \
+		bash -c 'echo "B $EPOCHREALTIME" >> log' &
+	local b=$!
+	OWNERS+=("$b")
+	within 10 queued "$N" 2
+	kill -STOP -- "-$x1" "-$x2" "-$x3"
+	reap "$b" 0
+	kill -CONT -- "-$x1" "-$x2" "-$x3"
+	reap "$a" 75
+	# SIGTERM, then A went on (it ignores it) until SIGKILL, and B
+	# started after A's last line.
+	local term lastA firstB
+	term=$(grep '^TERM ' log) || fail "no SIGTERM: $(tail -3 log)"
+	lastA=$(grep '^A ' log | tail -1)
+	firstB=$(grep '^B ' log)
+	assert_equal "$(tail -1 log)" "$firstB"
+	read -r _ tt <<<"$term"
+	read -r _ ta <<<"$lastA"
+	read -r _ tb <<<"$firstB"
+	awk -v t="$tt" -v a="$ta" -v b="$tb" 'BEGIN { exit !(t < a && a < b) }' ||
+		fail "TERM $tt, A's last $ta, B $tb"
+	run -0 cat a.err
+	assert_output --regexp "^solo: $N: lock lost: no keep-alive for [0-9]+ ms; stopping the command: http://127.0.0.1:[0-9]+: .+"
 }
 
 # lost_at_once CMD: hold $N with --ttl 30, eval CMD (which deletes the
