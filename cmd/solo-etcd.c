@@ -35,6 +35,7 @@
 #include "etcd.h"
 #include "etcdlock.h"
 #include "exitcode.h"
+#include "holder.h"
 #include "parse.h"
 #include "soloopt.h"
 #include "version.h"
@@ -246,12 +247,26 @@ holder_value(const struct soloe *s)
  * "NAME is held by ...TAIL": solo's own value, or what a foreign key
  * shows; TAIL as solo's say_held ("; waiting" before a wait, or "").
  */
+/*
+ * What another client wrote, in buf (of PRINTED bytes), '?' for what is
+ * not printable (holder_printable): etcd's values are anyone's text.
+ */
+#define PRINTED	256
+static const char *
+printed(char *buf, const char *s)
+{
+	strlcpy(buf, s != NULL ? s : "", PRINTED);
+	holder_printable(buf, true);
+	return buf;
+}
+
 static void
 say_held(FILE *fp, const char *name, const struct etcd_kv *kv,
     const char *tail)
 {
 	json_object *o = json_tokener_parse(kv->value), *pid, *cmd, *host,
 	    *start;
+	char b1[PRINTED], b2[PRINTED], b3[PRINTED];
 
 	if (json_object_object_get_ex(o, "pid", &pid) &&
 	    json_object_object_get_ex(o, "cmd", &cmd) &&
@@ -259,12 +274,13 @@ say_held(FILE *fp, const char *name, const struct etcd_kv *kv,
 	    json_object_object_get_ex(o, "start", &start))
 		fprintf(fp, "%s is held by pid %d (%s) on %s since %s%s\n",
 		    name, json_object_get_int(pid),
-		    json_object_get_string(cmd), json_object_get_string(host),
-		    json_object_get_string(start), tail);
+		    printed(b1, json_object_get_string(cmd)),
+		    printed(b2, json_object_get_string(host)),
+		    printed(b3, json_object_get_string(start)), tail);
 	else
 		fprintf(fp, "%s is held by lease %" PRIx64 " (key %s, not "
-		    "solo's: no holder named)%s\n", name, kv->lease, kv->key,
-		    tail);
+		    "solo's: no holder named)%s\n", name, kv->lease,
+		    printed(b1, kv->key), tail);
 	json_object_put(o);
 }
 

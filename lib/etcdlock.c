@@ -101,7 +101,7 @@ int
 etcdlock_keep(struct etcdlock *l, long long budget_ms)
 {
 	long long t0 = etcdlock_now_ms();
-	int64_t ttl, seen;
+	int64_t ttl = 0, seen = 0;
 	int r;
 
 	if (t0 - l->sent < l->ttl * 1000 / 3)

@@ -120,11 +120,18 @@ holder_comm(pid_t pid, char *buf, size_t len)
 		return;
 	}
 	buf[strcspn(buf, "\n")] = '\0';
-	for (char *p = buf; *p != '\0'; p++)
-		if (!isgraph((unsigned char)*p))
-			*p = '?';
+	holder_printable(buf, false);
 	if (*buf == '\0')
 		snprintf(buf, len, "?");
+}
+
+void
+holder_printable(char *s, bool blanks)
+{
+	for (; *s != '\0'; s++)
+		if (blanks ? !isprint((unsigned char)*s) :
+		    !isgraph((unsigned char)*s))
+			*s = '?';
 }
 
 uid_t

@@ -42,6 +42,15 @@ int	holder_find(dev_t, ino_t, enum lock_kind, bool exclusive, off_t start,
 void	holder_comm(pid_t, char *, size_t);
 
 /*
+ * Make s fit to print on a terminal, in place: every byte that is not
+ * printable in the C locale (isprint: control characters, ESC, bytes past
+ * ASCII) becomes '?', and so do blanks unless blanks is true.  What a
+ * holder tells about itself (a process name, a record in etcd) is
+ * anyone's text: it must not forge lines or move the cursor.
+ */
+void	holder_printable(char *s, bool blanks);
+
+/*
  * The real uid of process pid: the first field of the "Uid:" line of
  * /proc/PID/status, which every user may read.  Returns it, or
  * HOLDER_UID_UNKNOWN if pid is not above 0, has gone or cannot be read.

@@ -202,6 +202,21 @@ need_uts() {
 	assert_equal "$(keys "$N")" ''
 }
 
+@test "etcd: a holder record with control characters is shown with '?'" {
+	# JSON escapes: a newline that would forge a second line, and ESC.
+	ctl put "$N/1" '{"host":"h\nsolo: forged","pid":1,"cmd":"c\u001b[2J","start":"s\t"}' >/dev/null
+	local shown="$N is held by pid 1 (c?[2J) on h?solo: forged since s?"
+	run -1 --separate-stderr solo --etcd "$E" -U "$N" true
+	assert_equal "$stderr" "solo: $shown"
+	run -1 --separate-stderr solo --etcd "$E" --test -U "$N"
+	assert_output "$shown"
+	ctl del "$N/1" >/dev/null
+	ctl put "$N/$(printf 'k\033[1m\001')" 'not json' >/dev/null
+	run -1 --separate-stderr solo --etcd "$E" --test -U "$N"
+	assert_output "$N is held by lease 0 (key $N/k?[1m?, not solo's: no holder named)"
+	ctl del --prefix "$N/" >/dev/null
+}
+
 @test "etcd: the key names its holder for etcdctl get --prefix" {
 	hold solo --etcd "$E" -U "$N"
 	run -0 ctl get --prefix --print-value-only "$N/"
