@@ -165,9 +165,12 @@ parse_args(struct soloe *s, int argc, char *argv[])
 		errx(LK_EXIT_USAGE, "--etcd '': SOLO_ETCD_ENDPOINTS is not set");
 	if ((s->endpoints = strdup(s->endpoints)) == NULL)
 		err(LK_EXIT_OSERR, NULL);
-	if (etcd_endpoints(&s->conf, s->endpoints, &bad, &errstr) == -1)
+	if (etcd_endpoints(&s->conf, s->endpoints, &bad, &errstr) == -1) {
+		if (bad == NULL)
+			errx(LK_EXIT_USAGE, "invalid endpoint: %s", errstr);
 		errx(LK_EXIT_USAGE, "invalid endpoint '%s': %s",
 		    parse_shown(bad), errstr);
+	}
 	if (s->name == NULL)
 		errx(LK_EXIT_USAGE, "--etcd locks a name: -U name%s",
 		    argc > 0 ? ", not a port" : "");

@@ -137,7 +137,8 @@ int
 etcd_endpoints(struct etcd_conf *c, char *list, const char **bad,
     const char **errstr)
 {
-	char *ep, *host, *port, *path;
+	char *ep, *host, *port, *path, *user;
+	const char *perr;
 	CURLU *u;
 	bool ok;
 
@@ -157,25 +158,52 @@ etcd_endpoints(struct etcd_conf *c, char *list, const char **bad,
 			*errstr = "out of memory";
 			return -1;
 		}
-		host = port = path = NULL;
+		host = port = path = user = NULL;
 		ok = curl_url_set(u, CURLUPART_URL, ep, 0) == CURLUE_OK &&
 		    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
 		    *host != '\0';
-		if (ok)
+		if (ok) {
 			curl_url_get(u, CURLUPART_PATH, &path, 0);
-		curl_url_get(u, CURLUPART_PORT, &port, 0);
+			curl_url_get(u, CURLUPART_PORT, &port, 0);
+		}
+		/* A user name alone, or with ":password", is userinfo. */
+		if (curl_url_get(u, CURLUPART_USER, &user, 0) != CURLUE_OK)
+			user = NULL;
+		if (user == NULL && strchr(ep, '@') != NULL)
+			user = strdup("");
 		curl_free(host);
-		curl_free(port);
 		curl_url_cleanup(u);
+		if (user != NULL) {
+			free(user);
+			curl_free(path);
+			curl_free(port);
+			/* Not shown: what follows "//" may be a password. */
+			*bad = NULL;
+			*errstr = "a user name or password in a URL is refused; "
+			    "use --user NAME and SOLO_ETCD_PASSWORD";
+			return -1;
+		}
 		if (!ok) {
 			curl_free(path);
+			curl_free(port);
 			*errstr = "not a valid URL";
 			return -1;
 		}
 		ok = path == NULL || strcmp(path, "/") == 0 || *path == '\0';
 		curl_free(path);
 		if (!ok || strpbrk(ep, "?#") != NULL) {
+			curl_free(port);
 			*errstr = "an endpoint has no path, query or fragment";
+			return -1;
+		}
+		/* etcd has no well-known port: 2379 is a convention. */
+		perr = "none";
+		if (port != NULL)
+			strtonum(port, 1, 65535, &perr);
+		curl_free(port);
+		if (perr != NULL) {
+			*errstr = "expected http://HOST:PORT or "
+			    "https://HOST:PORT, PORT from 1 to 65535";
 			return -1;
 		}
 		c->endpoints[c->nendpoints++] = ep;

@@ -50,8 +50,11 @@ struct etcd;
 /*
  * Split a comma-separated list of endpoints into conf->endpoints (pointers
  * into list, which is modified).  Each must be an http:// or https:// URL
- * with a host and nothing after the port but an optional "/".  Returns 0,
- * or -1 with *errstr naming the reason (the bad endpoint is in *bad).
+ * with a host, an explicit port from 1 to 65535, no user name or password
+ * (they belong in etcd_conf, never in a URL shown in messages and ps) and
+ * nothing after the port but an optional "/".  Returns 0, or -1 with
+ * *errstr naming the reason and the bad endpoint in *bad, NULL when it
+ * holds userinfo: it must not be shown.
  */
 int	etcd_endpoints(struct etcd_conf *, char *list, const char **bad,
 	    const char **errstr);

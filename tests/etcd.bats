@@ -814,11 +814,19 @@ extendedKeyUsage=serverAuth,clientAuth'
 	local bad
 	for bad in "ftp://127.0.0.1:2379" "127.0.0.1:2379" "http://" \
 	    "http://127.0.0.1:99999" "http://127.0.0.1:2379/v3" \
-	    "http://127.0.0.1:2379?x" "$E,"; do
+	    "http://127.0.0.1:2379?x" "$E," http://127.0.0.1 \
+	    http://127.0.0.1:0 https://localhost/; do
 		run -64 solo --etcd "$bad" -U "$N" true
 		assert_output --regexp "^solo: invalid endpoint '"
 		assert_equal "${#lines[@]}" 1
 	done
+	# A password in an endpoint: refused, and not shown.
+	for bad in "http://u:s3cret@127.0.0.1:2379" "http://u@127.0.0.1:2379" \
+	    "$E,http://u:s3cret@127.0.0.1:2379"; do
+		run -64 solo --etcd "$bad" -U "$N" touch ran
+		assert_output "solo: invalid endpoint: a user name or password in a URL is refused; use --user NAME and SOLO_ETCD_PASSWORD"
+	done
+	assert_file_not_exists ran
 	run -64 solo --etcd "$E" 8080 true
 	assert_output "solo: --etcd locks a name: -U name, not a port"
 	run -64 solo --etcd "$E" -a 127.0.0.1 -U "$N" true

@@ -83,5 +83,9 @@ main(void)
 	CHECK(!parses("http://h:2379?a", 0), "a query refused");
 	CHECK(!parses("http://h:70000", 0), "a bad port refused");
 	CHECK(!parses("http://h:1,", 0), "an empty endpoint refused");
+	CHECK(!parses("http://h", 0), "no port refused");
+	CHECK(!parses("http://h:0", 0), "port 0 refused");
+	CHECK(!parses("http://u:pw@h:2379", 0), "a password refused");
+	CHECK(!parses("http://u@h:2379", 0), "a user name refused");
 	return TAP_DONE();
 }
