@@ -382,9 +382,12 @@ await(const struct soloe *s, struct etcdlock *l, int sigfd,
 			release(l, s->name);
 			die_of(sig, old);
 		}
-	if (r == ETCDLOCK_LOST)
+	if (r == ETCDLOCK_LOST) {
+		/* The key may be all that is gone: the lease goes too. */
+		release(l, s->name);
 		errx(LK_EXIT_TEMPFAIL, "%s: lost our place in the queue: %s",
 		    s->name, l->why);
+	}
 	if (r < 0)
 		failed_leased(r, s->name, l);
 	return r;

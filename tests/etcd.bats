@@ -701,6 +701,26 @@ watches() {
 	assert_equal "$(keys "$N")" ''
 }
 
+@test "etcd: a waiter whose key is deleted exits 75 and revokes its lease" {
+	hold solo --etcd "$E" -U "$N"
+	local hkey wkey
+	hkey=$(keys "$N")
+	# --ttl 2: a keep-alive, which checks the key, every 0.7 s.
+	solo --etcd "$E" --ttl 2 -w 30 -U "$N" touch ran 2>err &
+	local w=$!
+	OWNERS+=("$w")
+	within 10 queued "$N" 2
+	wkey=$(keys "$N" | grep -vxF "$hkey")
+	assert_equal "$(lease_count "${wkey##*/}")" 1
+	ctl del "$wkey" >/dev/null
+	reap "$w" 75
+	run -0 cat err
+	assert_output "solo: $N: lost our place in the queue: the key was deleted"
+	assert_file_not_exists ran
+	assert_equal "$(lease_count "${wkey##*/}")" 0
+	release
+}
+
 @test "etcd: a waiter that times out or is interrupted leaves no key, no lease" {
 	hold solo --etcd "$E" -U "$N"
 	local before w
