@@ -192,6 +192,27 @@ parse_args(struct soloe *s, int argc, char *argv[])
 }
 
 /*
+ * A TLS file libcurl would only fail to read at the first request, where
+ * it looks like etcd being unavailable (75, which cron users retry): a
+ * file that cannot be read is the caller's to fix, 66, said at once.
+ */
+static void
+check_readable(const char *opt, const char *file)
+{
+	char c;
+	int fd;
+
+	if (file == NULL)
+		return;
+	/* A read, not access(2): a directory opens, and fails here. */
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    read(fd, &c, 1) == -1)
+		err(LK_EXIT_NOINPUT, "%s %s: cannot read", opt,
+		    parse_shown(file));
+	close(fd);
+}
+
+/*
  * The password never on a command line: from the environment, else asked
  * on the terminal.  The command does not inherit it.
  */
@@ -711,6 +732,9 @@ main(int argc, char *argv[])
 	s.ttl = TTL_DEFAULT;
 	parse_args(&s, argc, argv);
 	each_fd(note_inherited);
+	check_readable("--cacert", s.conf.cacert);
+	check_readable("--cert", s.conf.cert);
+	check_readable("--key", s.conf.key);
 	get_password(&s);
 	if ((e = etcd_open(&s.conf, REQUEST_MS)) == NULL ||
 	    etcdlock_init(&l, e, s.name) == -1)

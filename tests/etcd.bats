@@ -847,6 +847,15 @@ extendedKeyUsage=serverAuth,clientAuth'
 		assert_output "solo: invalid endpoint: a user name or password in a URL is refused; use --user NAME and SOLO_ETCD_PASSWORD"
 	done
 	assert_file_not_exists ran
+	# TLS files that cannot be read: 66 (not 75, a retry will not help).
+	run -66 solo --etcd "$E" --cacert nosuch.pem -U "$N" touch ran
+	assert_output "solo: --cacert nosuch.pem: cannot read: No such file or directory"
+	touch key.pem
+	run -66 solo --etcd "$E" --cert nosuch.pem --key key.pem -U "$N" true
+	assert_output "solo: --cert nosuch.pem: cannot read: No such file or directory"
+	run -66 solo --etcd "$E" --cert key.pem --key "$T" --test -U "$N"
+	assert_output --regexp "^solo: --key $T: cannot read: "
+	assert_file_not_exists ran
 	run -64 solo --etcd "$E" 8080 true
 	assert_output "solo: --etcd locks a name: -U name, not a port"
 	run -64 solo --etcd "$E" -a 127.0.0.1 -U "$N" true
