@@ -612,9 +612,12 @@ hold(const struct soloe *s, struct etcdlock *l, int sigfd, const sigset_t *old,
 			now = etcdlock_now_ms();
 			term_at = -1;
 			kill_at = earlier(kill_at, now + l->ttl * 200);
-			warnx("%s: lock lost: our key was deleted, or its lease "
-			    "revoked or expired; stopping the command",
-			    s->name);
+			/*
+			 * SIGTERM is out; the question may take until
+			 * SIGKILL is due, no longer.
+			 */
+			warnx("%s: lock lost: %s; stopping the command",
+			    s->name, etcdlock_why_gone(l, kill_at - now));
 		}
 	}
 	/* Lost: revoke all the same, as the key may be all that is gone. */

@@ -606,6 +606,21 @@ etcd_keepalive(struct etcd *e, int64_t id, int64_t *ttl)
 }
 
 int
+etcd_timetolive(struct etcd *e, int64_t id, int64_t *ttl)
+{
+	json_object *req = json_object_new_object(), *resp;
+	int r;
+
+	json_object_object_add(req, "ID", jint64(id));
+	if ((r = call(e, "/v3/lease/timetolive", req, &resp)) != 0)
+		return r;
+	/* "TTL": "-1" for a lease that does not exist. */
+	*ttl = jint(resp, "TTL", NULL);
+	json_object_put(resp);
+	return 0;
+}
+
+int
 etcd_revoke(struct etcd *e, int64_t id)
 {
 	json_object *req = json_object_new_object(), *resp;

@@ -96,6 +96,13 @@ int	etcd_grant(struct etcd *, int64_t ttl, int64_t *id, int64_t *granted);
 int	etcd_keepalive(struct etcd *, int64_t id, int64_t *ttl);
 
 /*
+ * LeaseTimeToLive for lease id: stores the seconds it has left in *ttl,
+ * or -1 if it no longer exists (revoked or expired), as etcd answers.
+ * Returns 0 or ETCD_UNAVAILABLE / ETCD_REFUSED.
+ */
+int	etcd_timetolive(struct etcd *, int64_t id, int64_t *ttl);
+
+/*
  * LeaseRevoke: ends lease id and deletes its keys.  A lease that no longer
  * exists counts as revoked.  Returns 0, leaving etcd_why() as it was (the
  * cause of a failure the revoke cleans up after), or ETCD_UNAVAILABLE /

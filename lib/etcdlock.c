@@ -129,6 +129,21 @@ etcdlock_keep(struct etcdlock *l, long long budget_ms)
 	return 0;
 }
 
+const char *
+etcdlock_why_gone(struct etcdlock *l, long long budget_ms)
+{
+	int64_t ttl = 0;
+	int r;
+
+	keep_limits(l, etcdlock_now_ms(), budget_ms);
+	r = etcd_timetolive(l->e, l->lease, &ttl);
+	unlimited(l);
+	if (r != 0)
+		return "our key was deleted, or its lease revoked or expired";
+	return ttl < 0 ? "its lease was revoked or expired" :
+	    "our key was deleted";
+}
+
 int
 etcdlock_watch(struct etcdlock *l)
 {

@@ -81,6 +81,14 @@ int	etcdlock_keep(struct etcdlock *, long long budget_ms);
 int	etcdlock_watch(struct etcdlock *);
 
 /*
+ * Once our key is gone: which went, by one lease time-to-live request of
+ * at most budget_ms.  Returns "its lease was revoked or expired", "our
+ * key was deleted", or, if the request fails, "our key was deleted, or
+ * its lease revoked or expired".
+ */
+const char	*etcdlock_why_gone(struct etcdlock *, long long budget_ms);
+
+/*
  * Stop the watch (our own revoke would fire it), then revoke the lease,
  * deleting our key: 0 or ETCD_UNAVAILABLE / REFUSED.
  */

@@ -620,19 +620,20 @@ follower_first() {
 	assert_output --regexp "^solo: $N: lock lost: no keep-alive for [0-9]+ ms; stopping the command: http://127.0.0.1:[0-9]+: .+"
 }
 
-# lost_at_once CMD: hold $N with --ttl 30, eval CMD (which deletes the
-# holder's key, or revokes its lease $LEASE), and expect stopped_at_once.
+# lost_at_once CMD WHY: hold $N with --ttl 30, eval CMD (which deletes the
+# holder's key, or revokes its lease $LEASE), and expect stopped_at_once
+# WHY.
 lost_at_once() {
 	hold solo --etcd "$E" --ttl 30 -U "$N" 2>err
 	LEASE=$(keys "$N" | sed 's|.*/||')
 	assert_equal "$(lease_count "$LEASE")" 1
 	eval "$1" >/dev/null
-	stopped_at_once
+	stopped_at_once "$2"
 }
 
-# stopped_at_once: the holder of $N (HOLDER, HELD, its stderr in err, with
-# --ttl 30) stops its command and exits 75 within 5 s, with one line on
-# stderr; its key and its lease $LEASE are gone.  With --ttl 30 a
+# stopped_at_once WHY: the holder of $N (HOLDER, HELD, its stderr in err,
+# with --ttl 30) stops its command and exits 75 within 5 s, with one line
+# on stderr saying WHY; its key and its lease $LEASE are gone.  With --ttl 30 a
 # keep-alive comes every 10 s, the first 10 s after the lock was taken:
 # a holder that ends within 5 s noticed the loss through its watch on its
 # own key, not at a keep-alive.  The 5 s leave a loaded machine seconds
@@ -644,7 +645,7 @@ stopped_at_once() {
 	reap "$HOLDER" 75
 	HOLDER=''
 	run -0 cat err
-	assert_output "solo: $N: lock lost: our key was deleted, or its lease revoked or expired; stopping the command"
+	assert_output "solo: $N: lock lost: $1; stopping the command"
 	# The command is gone (SIGTERM), and so are the key and the lease.
 	run -1 kill -0 "$HELD"
 	assert_equal "$(keys "$N")" ''
@@ -652,11 +653,12 @@ stopped_at_once() {
 }
 
 @test "etcd: a holder whose key is deleted stops at once, exit 75" {
-	lost_at_once 'ctl del --prefix "$N/"'
+	lost_at_once 'ctl del --prefix "$N/"' "our key was deleted"
 }
 
 @test "etcd: a holder whose lease is revoked stops at once, exit 75" {
-	lost_at_once 'ctl lease revoke "$LEASE"'
+	lost_at_once 'ctl lease revoke "$LEASE"' \
+		"its lease was revoked or expired"
 }
 
 # watches PID PORT: PID has a watch open on 127.0.0.1:PORT (the one
@@ -684,7 +686,7 @@ watches() {
 	assert_file_empty err
 	# The keep-alive after that one is 10 s away: the watch sees this.
 	ctl del --prefix "$N/" >/dev/null
-	stopped_at_once
+	stopped_at_once "our key was deleted"
 }
 
 @test "etcd: a SIGKILLed holder's command dies with it; the lock is free within its TTL" {
