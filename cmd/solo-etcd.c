@@ -68,8 +68,13 @@ static const char options[] =
 "  -h, --help               print this help\n"
 "  -V, --version            print the version\n";
 
+/*
+ * SIGALRM and SIGPIPE too: left at their default they would end us
+ * without revoking, leaving key and lease in etcd for the TTL.  The
+ * command's own --max-time SIGALRM is its timer's, not ours.
+ */
 static const int forwarded[] = {
-	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2
+	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE
 };
 #define NFORWARDED	(sizeof(forwarded) / sizeof(forwarded[0]))
 
@@ -525,8 +530,10 @@ hold(const struct soloe *s, struct etcdlock *l, int sigfd, const sigset_t *old,
 	for (;;) {
 		while ((sig = next_signal(sigfd, &si)) != 0) {
 			/* A terminal's ^C or ^\ reached the child already. */
+			/* A SIGPIPE of our own: a write's EPIPE says it. */
 			if (sig == SIGCHLD || ((sig == SIGINT ||
-			    sig == SIGQUIT) && si.ssi_code == SI_KERNEL))
+			    sig == SIGQUIT) && si.ssi_code == SI_KERNEL) ||
+			    (pid_t)si.ssi_pid == getpid())
 				continue;
 			kill(pid, sig);
 		}

@@ -751,6 +751,15 @@ watches() {
 	reap "$w" 143
 	assert_equal "$(keys "$N" | wc -l)" 1
 	assert_equal "$(leases)" "$before"
+	# SIGALRM too (SIGPIPE likewise): revoked, then dead of it.
+	solo --etcd "$E" -w 30 -U "$N" touch ran &
+	w=$!
+	OWNERS=("$w")
+	within 10 queued "$N" 2
+	kill -ALRM "$w"
+	reap "$w" 142
+	assert_equal "$(keys "$N" | wc -l)" 1
+	assert_equal "$(leases)" "$before"
 	release
 }
 
