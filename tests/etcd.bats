@@ -743,23 +743,18 @@ watches() {
 	assert_file_not_exists ran
 	assert_equal "$(keys "$N" | wc -l)" 1
 	assert_equal "$(leases)" "$before"
-	solo --etcd "$E" -w 30 -U "$N" touch ran &
-	w=$!
-	OWNERS=("$w")
-	within 10 queued "$N" 2
-	kill -TERM "$w"
-	reap "$w" 143
-	assert_equal "$(keys "$N" | wc -l)" 1
-	assert_equal "$(leases)" "$before"
-	# SIGALRM too (SIGPIPE likewise): revoked, then dead of it.
-	solo --etcd "$E" -w 30 -U "$N" touch ran &
-	w=$!
-	OWNERS=("$w")
-	within 10 queued "$N" 2
-	kill -ALRM "$w"
-	reap "$w" 142
-	assert_equal "$(keys "$N" | wc -l)" 1
-	assert_equal "$(leases)" "$before"
+	# SIGALRM as SIGTERM (SIGPIPE likewise): revoked, then dead of it.
+	local sig
+	for sig in TERM:143 ALRM:142; do
+		solo --etcd "$E" -w 30 -U "$N" touch ran &
+		w=$!
+		OWNERS=("$w")
+		within 10 queued "$N" 2
+		kill -"${sig%:*}" "$w"
+		reap "$w" "${sig#*:}"
+		assert_equal "$(keys "$N" | wc -l)" 1
+		assert_equal "$(leases)" "$before"
+	done
 	release
 }
 
