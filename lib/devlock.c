@@ -1044,23 +1044,18 @@ queue_open(const struct devlock *dl)
 
 /*
  * A random moment QUEUE_TICK_MIN_NS to twice that from now, or the
- * deadline d if it comes sooner, into *tick.  The randomness is the
- * process's own (the clock's nanoseconds and the pid, mixed): random()
- * unseeded would give every waiter the same moments, and they would all
- * wake together.
+ * deadline d if it comes sooner, into *tick.  Random per process
+ * (arc4random, as socklock.c's queued rechecks), so that the waiters'
+ * ticks spread out rather than wake together.
  */
 #define QUEUE_TICK_MIN_NS	500000000L
 static void
 queue_tick(struct deadline *tick, const struct deadline *d)
 {
-	struct timespec now, dur = { 0, 0 };
-	uint64_t h;
+	struct timespec dur = { 0, 0 };
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	h = ((uint64_t)now.tv_nsec ^ ((uint64_t)getpid() << 32)) *
-	    0x9e3779b97f4a7c15u;
-	dur.tv_nsec = QUEUE_TICK_MIN_NS + (long)((h >> 33) %
-	    (uint64_t)QUEUE_TICK_MIN_NS);
+	dur.tv_nsec = QUEUE_TICK_MIN_NS +
+	    (long)arc4random_uniform((uint32_t)QUEUE_TICK_MIN_NS);
 	deadline_start(tick, &dur);
 	if (!d->inf && (d->at.tv_sec < tick->at.tv_sec ||
 	    (d->at.tv_sec == tick->at.tv_sec &&
